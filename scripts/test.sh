@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs lasso's whole test suite: unit tests, then every integration test once against Docker
+# and once against Podman, with LASSO_REQUIRE_ENGINE=1 so a missing engine fails instead of
+# skipping. Installs and starts the engines first if needed (Debian, as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/start-engines.sh
+
+export CARGO_TERM_COLOR=never
+log_dir=$(mktemp -d)
+echo "== build"
+cargo build --locked --all-targets
+
+for rt in docker podman; do
+  echo "== base image on $rt"
+  LASSO_RUNTIME=$rt LASSO_HOME="$log_dir/home-$rt" target/debug/lasso image bootstrap
+done
+
+status=0
+echo "== unit tests and integration tests against docker"
+LASSO_REQUIRE_ENGINE=1 LASSO_RUNTIME=docker cargo test --locked --all-targets 2>&1 | tee "$log_dir/docker.log" || status=1
+echo "== integration tests against podman"
+LASSO_REQUIRE_ENGINE=1 LASSO_RUNTIME=podman cargo test --locked --test '*' 2>&1 | tee "$log_dir/podman.log" || status=1
+
+# One closing line for the whole run, summed over every test binary of both passes.
+read -r results passed failed ignored < <(cat "$log_dir"/docker.log "$log_dir"/podman.log 2>/dev/null | awk '
+  /^test result:/ { n++; for (i = 1; i <= NF; i++) {
+      if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) g += $i } }
+  END { print n+0, p+0, f+0, g+0 }')
+if [ "$results" -eq 0 ] || [ "$passed" -eq 0 ]; then
+  echo "test.sh: no tests ran — treating that as a failure"
+  status=1
+fi
+if [ "$failed" -gt 0 ]; then status=1; fi
+echo "total: $passed passed, $failed failed, $ignored skipped"
+exit $status

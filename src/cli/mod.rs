@@ -1,0 +1,112 @@
+//! The headless command-line front end: parse arguments (clap derive), call the sandbox
+//! service or the pure layers, render text or JSON. The command tree mirrors the files:
+//! `sandbox.rs` (create/exec/status/stop), `why.rs`, `profile.rs` (profile + init),
+//! `audit.rs`, `image.rs`, `check.rs`. Nothing here talks to the engine or writes the audit
+//! log itself.
+//!
+//! Output contract: `--json` prints exactly one JSON document on stdout and nothing else;
+//! human text goes to stdout, diagnostics and progress to stderr. Exit codes: 0 success,
+//! 1 failure, 2 usage error, 126 blocked by the gate, 125 lasso could not run the command,
+//! otherwise the sandboxed command's own exit code.
+
+mod audit;
+mod check;
+mod image;
+mod output;
+mod profile;
+mod sandbox;
+mod why;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use output::CliError;
+
+/// Exit code for a command the gate refused (as a shell does for "cannot execute").
+pub const EXIT_BLOCKED: u8 = 126;
+/// Exit code when lasso itself could not run the command (as `docker run` does).
+pub const EXIT_LASSO_FAILED: u8 = 125;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lasso",
+    version,
+    about = "Run AI coding agents in hardened, policy-gated, audited container sandboxes",
+    long_about = "Run AI coding agents in hardened, policy-gated, audited container sandboxes.\n\n\
+                  State lives in LASSO_HOME (default ~/.lasso). The engine is found from \
+                  LASSO_RUNTIME (docker|podman), DOCKER_HOST / CONTAINER_HOST, then the usual sockets.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check that this machine can run sandboxes, with a remedy for each problem.
+    Check(check::CheckArgs),
+    /// Write DIR/.lasso/profile.toml, an editable copy of a profile.
+    Init(profile::InitArgs),
+    /// Create and start a sandbox.
+    Create(sandbox::CreateArgs),
+    /// Run a command in a sandbox (gated and audited); its exit code is passed through.
+    Exec(sandbox::ExecArgs),
+    /// List sandboxes or show one.
+    #[command(visible_alias = "ps")]
+    Status(sandbox::StatusArgs),
+    /// Stop and remove a sandbox, or all of them.
+    #[command(visible_alias = "rm")]
+    Stop(sandbox::StopArgs),
+    /// Explain what the command gate decides for a command under a profile (nothing runs).
+    Why(why::WhyArgs),
+    /// Inspect, validate and share profiles.
+    Profile(profile::ProfileArgs),
+    /// View, verify and export audit logs.
+    Audit(audit::AuditArgs),
+    /// Build sandbox images locally (no registry needed).
+    Image(image::ImageArgs),
+}
+
+/// Runs the parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let Some(command) = cli.command else {
+        // The TUI will be the default face; without it (and always without a terminal) the
+        // help is the honest answer.
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        let _ = cmd.print_help();
+        eprintln!("\nlasso: no command given (see the commands above)");
+        return ExitCode::from(2);
+    };
+    let result = match command {
+        Command::Why(args) => why::run(args),
+        Command::Profile(args) => profile::run(args),
+        Command::Init(args) => profile::run_init(args),
+        Command::Audit(args) => audit::run(args),
+        other => block_on(async move {
+            match other {
+                Command::Check(args) => check::run(args).await,
+                Command::Create(args) => sandbox::create(args).await,
+                Command::Exec(args) => sandbox::exec(args).await,
+                Command::Status(args) => sandbox::status(args).await,
+                Command::Stop(args) => sandbox::stop(args).await,
+                Command::Image(args) => image::run(args).await,
+                Command::Why(_) | Command::Profile(_) | Command::Init(_) | Command::Audit(_) => Ok(ExitCode::SUCCESS),
+            }
+        }),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => e.report(),
+    }
+}
+
+/// A single-threaded runtime: CLI calls are short, and this keeps start-up cheap.
+fn block_on<F: std::future::Future<Output = Result<ExitCode, CliError>>>(fut: F) -> Result<ExitCode, CliError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::msg(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(fut)
+}

@@ -1,0 +1,162 @@
+//! Writing profiles as TOML and the export format with its integrity block.
+//!
+//! An export is the *resolved* profile (no `extends`: it must mean the same thing on a machine
+//! with other profiles) followed by `[integrity] sha256 = ...`, the hash of the canonical
+//! content (`Profile::hash`). Verification re-parses the file through the normal schema,
+//! resolves it and recomputes the hash, so any edit that changes what would be enforced is
+//! detected, while comments and formatting may change freely. The hash is a checksum against
+//! corruption and careless edits, not a signature: whoever can edit the file can recompute it.
+
+use super::diag::SourceMap;
+use super::error::{ConfigError, Origin};
+use super::profile::Profile;
+use super::raw::{RawProfile, parse_profile};
+
+/// The profile as a complete TOML profile file (no header, no integrity block).
+pub fn to_toml(profile: &Profile) -> Result<String, ConfigError> {
+    toml::to_string_pretty(profile).map_err(|e| ConfigError::Schema {
+        origin: Origin::file(format!("profile {}", profile.name)),
+        message: format!("cannot write the profile as TOML: {e}"),
+    })
+}
+
+/// The export text: a comment header, the resolved profile and its `[integrity]` table.
+pub fn export(profile: &Profile) -> Result<String, ConfigError> {
+    let body = to_toml(profile)?;
+    Ok(format!(
+        "# lasso profile export: {name}\n\
+         # A complete, resolved profile. Import it with `lasso profile import <file>`.\n\
+         # The [integrity] hash covers the profile's content; edits make the import fail.\n\n\
+         {body}\n[integrity]\nsha256 = \"{hash}\"\n",
+        name = profile.name,
+        hash = profile.hash(),
+    ))
+}
+
+/// Parses `text` as a standalone profile (no `extends`), validated.
+pub fn resolve_standalone(text: &str, file: &str) -> Result<(RawProfile, Profile), ConfigError> {
+    let raw = parse_profile(text, file)?;
+    standalone_from_raw(raw, text, file)
+}
+
+fn standalone_from_raw(
+    raw: RawProfile,
+    text: &str,
+    file: &str,
+) -> Result<(RawProfile, Profile), ConfigError> {
+    let map = SourceMap::parse(text, file)?;
+    let Some(name) = raw.name.clone() else {
+        return Err(ConfigError::Inconsistent {
+            origin: Origin::file(file),
+            key: "name".into(),
+            message: "an exported profile must have a name".into(),
+        });
+    };
+    if let Some(parent) = &raw.extends {
+        return Err(ConfigError::Inconsistent {
+            origin: map.origin_of("extends"),
+            key: "extends".into(),
+            message: format!(
+                "extends = {:?} is not allowed here: exports are complete profiles; export the \
+                 resolved profile instead",
+                parent.0
+            ),
+        });
+    }
+    let profile = Profile::from_raw(raw.clone(), &name.0);
+    profile.check(file, Some(&map))?;
+    Ok((raw, profile))
+}
+
+/// Checks an `[integrity]` block against the profile it was parsed with.
+pub fn check_integrity(raw: &RawProfile, profile: &Profile, file: &str) -> Result<(), ConfigError> {
+    let Some(recorded) = raw.integrity.as_ref().and_then(|i| i.sha256.clone()) else {
+        return Err(ConfigError::IntegrityMissing {
+            file: file.to_string(),
+        });
+    };
+    let actual = profile.hash();
+    if recorded.eq_ignore_ascii_case(&actual) {
+        Ok(())
+    } else {
+        Err(ConfigError::IntegrityMismatch {
+            file: file.to_string(),
+            recorded,
+            actual,
+        })
+    }
+}
+
+/// Parses and verifies an export: schema, validation and integrity, in that order.
+pub fn verify_export(text: &str, file: &str) -> Result<Profile, ConfigError> {
+    let (raw, profile) = resolve_standalone(text, file)?;
+    check_integrity(&raw, &profile, file)?;
+    Ok(profile)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::builtin::BUILTINS;
+
+    fn builtin_profile(name: &str) -> Profile {
+        let b = BUILTINS.iter().find(|b| b.name == name);
+        let text = b.map_or("", |b| b.text);
+        match resolve_standalone(text, name) {
+            Ok((_, p)) => p,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn export_round_trips_every_builtin() {
+        for b in BUILTINS {
+            let p = builtin_profile(b.name);
+            let text = export(&p).map_err(|e| e.to_string());
+            let back = text.and_then(|t| verify_export(&t, "x.toml").map_err(|e| e.to_string()));
+            assert_eq!(back.as_ref(), Ok(&p), "{}", b.name);
+        }
+    }
+
+    #[test]
+    fn any_content_edit_is_detected() {
+        let p = builtin_profile("strict");
+        let Ok(text) = export(&p) else {
+            panic!("export failed")
+        };
+        let tampered = text.replace(
+            "allow_shell_operators = false",
+            "allow_shell_operators = true",
+        );
+        assert_ne!(tampered, text);
+        let e = verify_export(&tampered, "strict-export.toml").map_err(|e| e.to_string());
+        let msg = e.err().unwrap_or_default();
+        assert!(
+            msg.starts_with("strict-export.toml: integrity check failed: integrity.sha256 = "),
+            "{msg}"
+        );
+        // Comments and formatting are not content.
+        let reformatted = text.replace("# lasso profile export", "# edited comment");
+        assert!(verify_export(&reformatted, "x.toml").is_ok());
+    }
+
+    #[test]
+    fn missing_integrity_and_extends_are_refused() {
+        let p = builtin_profile("minimal");
+        let Ok(body) = to_toml(&p) else {
+            panic!("to_toml failed")
+        };
+        let msg = verify_export(&body, "m.toml").err().map(|e| e.to_string());
+        assert!(msg.is_some_and(|m| m.starts_with("m.toml: no [integrity] table")));
+        let with_extends = format!("extends = \"strict\"\n{body}");
+        let msg = verify_export(&with_extends, "m.toml")
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            msg.as_deref().is_some_and(
+                |m| m.starts_with("m.toml:1:11: extends: extends = \"strict\" is not allowed")
+            ),
+            "{msg:?}"
+        );
+    }
+}

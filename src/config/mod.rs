@@ -1,0 +1,56 @@
+//! Profiles and settings: the schema of `profiles/*.toml`, its validation with user-facing
+//! errors, the built-in profiles, the profile store (search path, inheritance, init,
+//! export/import with an integrity hash, diff) and `LASSO_HOME` with its `config.toml`.
+//!
+//! Layering: a file is parsed into [`RawProfile`] (every field optional; schema, types and
+//! per-field limits checked with file positions), raw profiles are merged along `extends`,
+//! and the merge is resolved into a [`Profile`] (every field concrete, strict defaults) and
+//! validated for cross-field consistency. Everything here is synchronous and, apart from
+//! `store` and `settings`, free of I/O. [`Profile::gate_policy`] is the one conversion from a
+//! profile to the command gate's input.
+
+mod builtin;
+mod diag;
+mod diff;
+mod enums;
+mod error;
+mod exchange;
+mod names;
+mod net;
+mod profile;
+mod raw;
+mod rules;
+mod settings;
+mod size;
+mod store;
+mod validate;
+
+pub use builtin::{BUILTINS, Builtin, builtin, builtin_names};
+pub use diag::SourceMap;
+pub use diff::{Change, FieldChange, diff, render_diff};
+pub use enums::{CommandMode, Isolation, Mode, NetworkMode, RuntimeKind};
+pub use error::{ConfigError, Location, Origin};
+pub use exchange::{export, resolve_standalone, to_toml, verify_export};
+pub use names::{
+    BlockedPattern, EnvName, HiddenPath, HostPath, ImageRef, PackageName, ProfileName, ProgramName,
+    SandboxPath, check_blocked_pattern, check_env_name, check_hidden_path, check_host_path,
+    check_image_ref, check_package, check_profile_name, check_program, check_sandbox_path,
+    sensitive_env_reason,
+};
+pub use net::{Cidr, DomainPattern, Port, check_domain, domain_matches};
+pub use profile::{
+    AgentAuth, AuditSettings, CommandPolicy, DEFAULT_ASSIST_EXTRA, DEFAULT_BASE_IMAGE,
+    DEFAULT_HIDDEN_PATHS, DEFAULT_OBSERVE, FilesystemPolicy, ImageSpec, ModeLists, NetworkPolicy,
+    Profile, Resources, SANDBOX_HOME, TMP_DIR, WORKSPACE, default_assist, image_tag_for_hash,
+};
+pub use raw::{
+    RawAgentAuth, RawAudit, RawCommands, RawFilesystem, RawImage, RawIntegrity, RawModes,
+    RawNetwork, RawProfile, RawResources, parse_profile,
+};
+pub use settings::{EnvSource, LassoHome, ProcessEnv, SettingSource, Settings};
+pub use size::{ByteSize, SizeError, parse_size};
+pub use store::{
+    ImportedProfile, LoadedProfile, MAX_CHAIN, ProfileInfo, ProfileSource, ProfileStore,
+    ResolvedProfile,
+};
+pub use validate::Problem;

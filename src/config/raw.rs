@@ -1,0 +1,429 @@
+//! The raw profile layer: one file's contents exactly as written, every field optional.
+//!
+//! Inheritance needs to know which fields a file *set*, not what they resolve to, so a file is
+//! first parsed into `RawProfile` (schema, types and per-field limits checked here, with file
+//! positions), then merged along `extends` with [`RawProfile::overlay`], and only the merged
+//! result is resolved into a `Profile` with defaults. Overlay is field by field: a child can set
+//! any field to any valid value, stricter or looser than its parent. Two tables merge per entry
+//! instead of being replaced, because they are keyed collections rather than values:
+//! `commands.blocked_args` (per program, so a child adding rules for `npm` keeps its parent's
+//! `git` rules; `git = []` clears them) and `extra_env` (per variable).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::diag::{SourceMap, join_key, parse_toml, quote_source};
+use super::enums::{CommandMode, Isolation, Mode, NetworkMode};
+use super::error::ConfigError;
+use super::names::{
+    BlockedPattern, EnvName, HiddenPath, HostPath, ImageRef, PackageName, ProfileName, ProgramName,
+    SandboxPath,
+};
+use super::net::{Cidr, DomainPattern, Port};
+use super::rules;
+use super::size::ByteSize;
+
+/// A profile file as written: every field optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProfile {
+    pub name: Option<ProfileName>,
+    pub description: Option<String>,
+    pub extends: Option<ProfileName>,
+    pub mode: Option<Mode>,
+    pub isolation: Option<Isolation>,
+    #[serde(default)]
+    pub image: RawImage,
+    #[serde(default)]
+    pub filesystem: RawFilesystem,
+    #[serde(default)]
+    pub commands: RawCommands,
+    #[serde(default)]
+    pub modes: RawModes,
+    #[serde(default)]
+    pub network: RawNetwork,
+    #[serde(default)]
+    pub resources: RawResources,
+    #[serde(default)]
+    pub audit: RawAudit,
+    #[serde(default)]
+    pub agent_auth: RawAgentAuth,
+    #[serde(default)]
+    pub extra_env: BTreeMap<EnvName, String>,
+    /// Only in files written by export/import; never inherited.
+    pub integrity: Option<RawIntegrity>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImage {
+    pub base: Option<ImageRef>,
+    pub packages: Option<Vec<PackageName>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFilesystem {
+    pub writable_paths: Option<Vec<SandboxPath>>,
+    pub hidden_paths: Option<Vec<HiddenPath>>,
+    pub tmp_size: Option<ByteSize>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommands {
+    pub mode: Option<CommandMode>,
+    pub whitelist: Option<Vec<ProgramName>>,
+    pub blacklist: Option<Vec<ProgramName>>,
+    #[serde(default)]
+    pub blocked_args: BTreeMap<ProgramName, Vec<BlockedPattern>>,
+    pub allow_shell_operators: Option<bool>,
+    pub allow_code_eval: Option<bool>,
+    pub max_execution_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModes {
+    pub observe: Option<Vec<ProgramName>>,
+    pub assist: Option<Vec<ProgramName>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    pub mode: Option<NetworkMode>,
+    pub allowed_domains: Option<Vec<DomainPattern>>,
+    pub blocked_domains: Option<Vec<DomainPattern>>,
+    pub allowed_cidrs: Option<Vec<Cidr>>,
+    pub blocked_cidrs: Option<Vec<Cidr>>,
+    pub allowed_ports: Option<Vec<Port>>,
+    pub blocked_ports: Option<Vec<Port>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResources {
+    pub memory: Option<ByteSize>,
+    pub cpus: Option<f64>,
+    pub pids: Option<i64>,
+    pub open_files: Option<i64>,
+    pub file_size: Option<ByteSize>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudit {
+    pub include_command_output: Option<bool>,
+    pub log_dir: Option<HostPath>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAgentAuth {
+    pub forward_env: Option<Vec<EnvName>>,
+}
+
+/// `[integrity]` of an exported profile.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIntegrity {
+    pub sha256: Option<String>,
+}
+
+/// Parses one profile file (`file` names it in messages) and checks every field's limits.
+pub fn parse_profile(text: &str, file: &str) -> Result<RawProfile, ConfigError> {
+    let (raw, map) = parse_toml::<RawProfile>(text, file)?;
+    raw.check_fields(&map)?;
+    Ok(raw)
+}
+
+/// A field-limit failure at `key`, quoting the value as written when the source has it.
+fn invalid(map: &SourceMap<'_>, key: &str, shown: String, expected: String) -> ConfigError {
+    let origin = map.origin_of(key);
+    ConfigError::InvalidValue {
+        value: map.value_text(key).map_or(shown, |t| quote_source(&t)),
+        origin,
+        key: key.to_string(),
+        expected,
+    }
+}
+
+fn check<T: std::fmt::Display + Clone>(
+    map: &SourceMap<'_>,
+    key: &str,
+    value: Option<T>,
+    rule: impl Fn(T) -> Result<(), String>,
+) -> Result<(), ConfigError> {
+    match value {
+        Some(v) => rule(v.clone()).map_err(|e| invalid(map, key, v.to_string(), e)),
+        None => Ok(()),
+    }
+}
+
+impl RawProfile {
+    /// Per-field limits that the types alone do not express.
+    fn check_fields(&self, map: &SourceMap<'_>) -> Result<(), ConfigError> {
+        if let Some(d) = &self.description {
+            rules::description(d).map_err(|e| invalid(map, "description", format!("{d:?}"), e))?;
+        }
+        let r = &self.resources;
+        check(map, "resources.memory", r.memory, rules::memory)?;
+        check(map, "resources.file_size", r.file_size, rules::file_size)?;
+        check(map, "resources.cpus", r.cpus, rules::cpus)?;
+        check(map, "resources.pids", r.pids, rules::pids)?;
+        check(map, "resources.open_files", r.open_files, rules::open_files)?;
+        check(
+            map,
+            "filesystem.tmp_size",
+            self.filesystem.tmp_size,
+            rules::tmp_size,
+        )?;
+        check(
+            map,
+            "commands.max_execution_seconds",
+            self.commands.max_execution_seconds,
+            rules::max_execution_seconds,
+        )?;
+        for (i, p) in self.filesystem.writable_paths.iter().flatten().enumerate() {
+            let key = format!("filesystem.writable_paths[{i}]");
+            rules::writable_path(&p.0).map_err(|e| invalid(map, &key, format!("{:?}", p.0), e))?;
+        }
+        for (name, value) in &self.extra_env {
+            let key = join_key("extra_env", &name.0);
+            rules::env_value(value).map_err(|e| invalid(map, &key, format!("{value:?}"), e))?;
+        }
+        Ok(())
+    }
+
+    /// `self` (the parent) with every field `child` sets replaced by the child's value.
+    /// `name`, `extends` and `integrity` describe one file and come from the child only.
+    pub fn overlay(self, child: RawProfile) -> RawProfile {
+        let p = self;
+        let c = child;
+        let mut blocked_args = p.commands.blocked_args;
+        blocked_args.extend(c.commands.blocked_args);
+        let mut extra_env = p.extra_env;
+        extra_env.extend(c.extra_env);
+        RawProfile {
+            name: c.name,
+            description: c.description.or(p.description),
+            extends: c.extends,
+            mode: c.mode.or(p.mode),
+            isolation: c.isolation.or(p.isolation),
+            image: RawImage {
+                base: c.image.base.or(p.image.base),
+                packages: c.image.packages.or(p.image.packages),
+            },
+            filesystem: RawFilesystem {
+                writable_paths: c.filesystem.writable_paths.or(p.filesystem.writable_paths),
+                hidden_paths: c.filesystem.hidden_paths.or(p.filesystem.hidden_paths),
+                tmp_size: c.filesystem.tmp_size.or(p.filesystem.tmp_size),
+            },
+            commands: RawCommands {
+                mode: c.commands.mode.or(p.commands.mode),
+                whitelist: c.commands.whitelist.or(p.commands.whitelist),
+                blacklist: c.commands.blacklist.or(p.commands.blacklist),
+                blocked_args,
+                allow_shell_operators: c
+                    .commands
+                    .allow_shell_operators
+                    .or(p.commands.allow_shell_operators),
+                allow_code_eval: c.commands.allow_code_eval.or(p.commands.allow_code_eval),
+                max_execution_seconds: c
+                    .commands
+                    .max_execution_seconds
+                    .or(p.commands.max_execution_seconds),
+            },
+            modes: RawModes {
+                observe: c.modes.observe.or(p.modes.observe),
+                assist: c.modes.assist.or(p.modes.assist),
+            },
+            network: RawNetwork {
+                mode: c.network.mode.or(p.network.mode),
+                allowed_domains: c.network.allowed_domains.or(p.network.allowed_domains),
+                blocked_domains: c.network.blocked_domains.or(p.network.blocked_domains),
+                allowed_cidrs: c.network.allowed_cidrs.or(p.network.allowed_cidrs),
+                blocked_cidrs: c.network.blocked_cidrs.or(p.network.blocked_cidrs),
+                allowed_ports: c.network.allowed_ports.or(p.network.allowed_ports),
+                blocked_ports: c.network.blocked_ports.or(p.network.blocked_ports),
+            },
+            resources: RawResources {
+                memory: c.resources.memory.or(p.resources.memory),
+                cpus: c.resources.cpus.or(p.resources.cpus),
+                pids: c.resources.pids.or(p.resources.pids),
+                open_files: c.resources.open_files.or(p.resources.open_files),
+                file_size: c.resources.file_size.or(p.resources.file_size),
+            },
+            audit: RawAudit {
+                include_command_output: c
+                    .audit
+                    .include_command_output
+                    .or(p.audit.include_command_output),
+                log_dir: c.audit.log_dir.or(p.audit.log_dir),
+            },
+            agent_auth: RawAgentAuth {
+                forward_env: c.agent_auth.forward_env.or(p.agent_auth.forward_env),
+            },
+            extra_env,
+            integrity: c.integrity,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        match parse_profile(text, "profiles/x.toml") {
+            Ok(_) => "no error".into(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn parses_every_section() {
+        let text = r#"
+            name = "x"
+            description = "d"
+            extends = "minimal"
+            mode = "assist"
+            isolation = "gvisor"
+            [image]
+            base = "debian:bookworm"
+            packages = ["git"]
+            [filesystem]
+            writable_paths = ["/data"]
+            hidden_paths = ["/etc/shadow"]
+            tmp_size = "128m"
+            [commands]
+            mode = "whitelist"
+            whitelist = ["ls"]
+            blacklist = []
+            blocked_args = { git = ["push --force"] }
+            allow_shell_operators = true
+            allow_code_eval = false
+            max_execution_seconds = 60
+            [modes]
+            observe = ["ls"]
+            assist = ["ls", "cp"]
+            [network]
+            mode = "restricted"
+            allowed_domains = ["*.github.com"]
+            blocked_domains = ["gist.github.com"]
+            allowed_cidrs = ["10.1.0.0/16"]
+            blocked_cidrs = ["fc00::/7"]
+            allowed_ports = [443]
+            blocked_ports = [25]
+            [resources]
+            memory = "1g"
+            cpus = 2
+            pids = 100
+            open_files = 2048
+            file_size = "100m"
+            [audit]
+            include_command_output = true
+            log_dir = "/var/log/lasso"
+            [agent_auth]
+            forward_env = ["ANTHROPIC_API_KEY"]
+            [extra_env]
+            FOO = "bar"
+        "#;
+        let raw = parse_profile(text, "x.toml").map_err(|e| e.to_string());
+        let Ok(raw) = raw else { panic!("{raw:?}") };
+        assert_eq!(raw.resources.cpus, Some(2.0));
+        assert_eq!(raw.network.allowed_ports, Some(vec![Port(443)]));
+        assert_eq!(raw.commands.blocked_args.len(), 1);
+        assert_eq!(raw.extra_env.len(), 1);
+    }
+
+    #[test]
+    fn field_limits_quote_file_key_and_value() {
+        assert_eq!(
+            err("[resources]\nopen_files = 65536\n"),
+            "profiles/x.toml:2:14: resources.open_files = 65536 is not valid: expected an \
+             open-file limit (the upper bound is the host's hard limit; containers fail to start \
+             above it) from 16 to 20000"
+        );
+        assert_eq!(
+            err("[resources]\nmemory = \"8m\"\n"),
+            "profiles/x.toml:2:10: resources.memory = \"8m\" is not valid: expected a size of at \
+             least 16m"
+        );
+        let m = err("[filesystem]\nwritable_paths = [\"/data\", \"/proc/x\"]\n");
+        assert!(
+            m.starts_with("profiles/x.toml:2:28: filesystem.writable_paths[1] = \"/proc/x\""),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn type_level_errors_come_through_serde_with_positions() {
+        let m = err("[resources]\nmemory = \"12x\"\n");
+        assert!(
+            m.starts_with("profiles/x.toml:2:10: resources.memory = \"12x\" is not valid:"),
+            "{m}"
+        );
+        assert!(m.contains("unknown unit"), "{m}");
+        let m = err("[network]\nallowed_cidrs = [\"10.0.0.1/8\"]\n");
+        assert!(
+            m.contains("network.allowed_cidrs[0] = \"10.0.0.1/8\" is not valid")
+                && m.contains("did you mean 10.0.0.0/8"),
+            "{m}"
+        );
+        let m = err("[extra_env]\nLD_PRELOAD = \"/x.so\"\n");
+        assert!(
+            m.starts_with("profiles/x.toml:2:1: key extra_env.LD_PRELOAD is not valid:"),
+            "{m}"
+        );
+        let m = err("[network]\nallowed_ports = [0]\n");
+        assert!(m.contains("network.allowed_ports[0] = 0 is not valid: expected a port"));
+        let m = err("[commands]\nmode = \"whitelst\"\n");
+        assert_eq!(
+            m,
+            "profiles/x.toml:2:8: commands.mode = \"whitelst\" is not valid: expected one of \
+             whitelist, blacklist"
+        );
+    }
+
+    #[test]
+    fn overlay_is_field_by_field() {
+        let parent = parse_profile(
+            "name = \"p\"\nmode = \"observe\"\n[commands]\nallow_shell_operators = true\n\
+             whitelist = [\"ls\"]\nblocked_args = { git = [\"push\"], pip = [\"install\"] }\n\
+             [extra_env]\nA = \"1\"\nB = \"2\"\n",
+            "p.toml",
+        );
+        let child = parse_profile(
+            "name = \"c\"\nextends = \"p\"\n[commands]\nallow_shell_operators = false\n\
+             blocked_args = { pip = [] }\n[extra_env]\nB = \"3\"\n",
+            "c.toml",
+        );
+        let (Ok(parent), Ok(child)) = (parent, child) else {
+            panic!("fixtures must parse")
+        };
+        let m = parent.overlay(child);
+        assert_eq!(m.name.map(|n| n.0).as_deref(), Some("c"));
+        assert_eq!(m.mode, Some(Mode::Observe));
+        assert_eq!(m.commands.allow_shell_operators, Some(false));
+        assert_eq!(m.commands.whitelist.map(|w| w.len()), Some(1));
+        let pip: Vec<_> = m
+            .commands
+            .blocked_args
+            .iter()
+            .map(|(k, v)| (k.0.clone(), v.len()))
+            .collect();
+        assert_eq!(pip, vec![("git".to_string(), 1), ("pip".to_string(), 0)]);
+        let env: Vec<_> = m
+            .extra_env
+            .iter()
+            .map(|(k, v)| (k.0.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(env, vec![("A", "1"), ("B", "3")]);
+    }
+}
+
+#[cfg(test)]
+mod fuzz_tests;

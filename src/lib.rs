@@ -1,0 +1,18 @@
+//! lasso: run AI coding agents in hardened, policy-gated, audited container sandboxes.
+//!
+//! Layers (dependencies point downwards only; see docs/architecture.md):
+//!
+//! * front ends — [`cli`] (and later the TUI, REST, MCP); the library itself is the SDK;
+//! * service — [`sandbox`], the one API every front end calls;
+//! * mechanisms — [`runtime`] (Docker/Podman through bollard; nothing else imports it) and
+//!   [`audit`] (the HMAC-chained log);
+//! * pure rules — [`policy`] (the command gate) and [`config`] (profiles, settings).
+
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod policy;
+pub mod runtime;
+pub mod sandbox;

@@ -1,0 +1,1 @@
+//! Behaviour tests for the whole gate.

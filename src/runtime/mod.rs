@@ -1,0 +1,44 @@
+//! The container runtime layer: Docker and Podman through their HTTP APIs.
+//!
+//! This is the only module that talks to a container engine (and the only one that imports
+//! bollard). It owns:
+//! - discovery and connection ([`Engine::connect`], [`ConnectOptions`]),
+//! - engine facts for `lasso check` ([`Engine::info`]),
+//! - hardened sandbox containers ([`SandboxSpec`] → [`Engine::create_sandbox`]; the
+//!   hardening is not configurable, see `create.rs`),
+//! - exec with bounded output and a timeout that kills the whole command ([`Engine::exec`]),
+//! - local images: builds, rootfs imports, save/load and the two registry-free bootstraps
+//!   ([`bootstrap_busybox`], [`build_debian_image`]),
+//! - networks.
+//!
+//! Shape: one concrete [`Engine`] (cheap to clone) with async methods; plain-data requests
+//! and results; one error enum whose messages say what to do. The same code serves both
+//! engines; where they differ (Podman's compat API ignores the OCI runtime and masked
+//! paths, rejects tmpfs `uid=`, mounts exec-able tmpfs on /run) the difference is handled
+//! in one place and documented there. Responses are read through a tolerant client
+//! (`http.rs`) so an engine adding an enum value cannot break `list` or `inspect`.
+
+mod connect;
+mod container;
+mod create;
+mod error;
+mod exec;
+mod http;
+mod image;
+mod info;
+mod reap;
+mod spec;
+
+pub use connect::{ConnectAttempt, ConnectOptions, Engine, EngineKind};
+pub use container::{ContainerDetails, ContainerId, ContainerState, ContainerSummary};
+pub use error::RuntimeError;
+pub use exec::{EXEC_MARKER_ENV, ExecOutput, ExecRequest, HOST_GRACE};
+pub use http::Endpoint;
+pub use image::{
+    BASE_IMAGE, BUSYBOX_PATH, ContextFile, DebianOptions, ProgressEvent, bootstrap_busybox, bootstrap_busybox_from,
+    build_debian_image, build_debian_rootfs, check_static_elf, debian_mirror_from_sources, validate_package_name,
+};
+pub use info::{EngineInfo, OciRuntime};
+pub use spec::{
+    HOME_DIR, NetworkSpec, SANDBOX_GID, SANDBOX_UID, SANDBOX_USER, SandboxSpec, TmpfsMount, WORKSPACE_DIR,
+};

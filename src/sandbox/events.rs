@@ -1,0 +1,75 @@
+//! The event bus: typed events every front end can subscribe to (the TUI alerts pane, the
+//! REST event stream, webhooks, metrics). A `tokio::sync::broadcast` channel: publishers
+//! never block, slow subscribers lose the oldest events and are told how many.
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::policy::Rule;
+
+/// Something that happened in this process's service.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    SandboxCreated { id: String, name: String, profile: String },
+    SandboxStopped { id: String, name: String },
+    CommandExecuted { id: String, command: String, exit_code: i64, duration_ms: u64, timed_out: bool },
+    Violation { id: String, command: String, rule: Rule, reason: String },
+    AuditAppended { log: String, seq: u64 },
+}
+
+/// A cloneable handle to the bus.
+#[derive(Debug, Clone)]
+pub struct EventBus {
+    sender: broadcast::Sender<Event>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        EventBus::new(1024)
+    }
+}
+
+impl EventBus {
+    pub fn new(capacity: usize) -> EventBus {
+        let (sender, _) = broadcast::channel(capacity.max(1));
+        EventBus { sender }
+    }
+
+    /// Publishes an event; having no subscriber is not an error.
+    pub fn publish(&self, event: Event) {
+        let _ = self.sender.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.sender.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn subscribers_receive_published_events_in_order() {
+        let bus = EventBus::new(8);
+        let mut rx = bus.subscribe();
+        bus.publish(Event::SandboxStopped { id: "a".into(), name: "n".into() });
+        bus.publish(Event::AuditAppended { log: "l".into(), seq: 2 });
+        assert_eq!(rx.recv().await.ok(), Some(Event::SandboxStopped { id: "a".into(), name: "n".into() }));
+        assert_eq!(rx.recv().await.ok(), Some(Event::AuditAppended { log: "l".into(), seq: 2 }));
+    }
+
+    #[test]
+    fn events_serialise_with_a_tag() {
+        let json = serde_json::to_value(Event::Violation {
+            id: "x".into(),
+            command: "rm -rf /".into(),
+            rule: Rule::NotWhitelisted,
+            reason: "no".into(),
+        })
+        .unwrap_or_default();
+        assert_eq!(json["event"], "violation");
+        assert_eq!(json["rule"], "not-whitelisted");
+    }
+}

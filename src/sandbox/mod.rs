@@ -1,0 +1,31 @@
+//! The sandbox service: the one API every front end (CLI, TUI, REST, MCP, SDK) calls.
+//!
+//! It ties the pure layers (profiles, the command gate) to the mechanisms (the container
+//! runtime, the audit log) and owns the flows from DESIGN.md:
+//!
+//! * create: resolve profile → ensure image → create a hardened container with labels →
+//!   start → self-test probes from inside (fail closed) → audit `lifecycle/created` → event;
+//! * exec: gate → blocked: audit `violation` + event + decision → allowed: run with the
+//!   profile's timeout → audit `command` with exit code and duration → result;
+//! * list/status/stop across every lasso process.
+//!
+//! Container labels are the registry's source of truth: every fact a later process needs
+//! (profile content and hash, working dir, audit log, isolation) is written onto the
+//! container at create, so two lasso processes always agree and a restart loses nothing.
+//! Labels cannot be changed from inside the sandbox, which is why the profile travels there
+//! rather than in a file the agent's workspace could reach.
+
+mod error;
+mod events;
+mod images;
+mod labels;
+mod probe;
+mod service;
+mod system_check;
+
+pub use error::SandboxError;
+pub use events::{Event, EventBus};
+pub use images::{ImageProgress, base_image_for, build_profile_image, ensure_base};
+pub use labels::{SandboxInfo, SandboxProblem};
+pub use service::{CreateRequest, ExecOutcome, ExecResult, SandboxService, ServiceOptions};
+pub use system_check::{CheckItem, CheckReport, CheckStatus};

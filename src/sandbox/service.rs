@@ -1,0 +1,739 @@
+//! [`SandboxService`]: create, exec, list, stop — the flows every front end shares.
+//!
+//! The engine connection is made lazily (the first call that needs it), so commands that
+//! need no engine (`why`, `profile`, `audit`) never pay for it. Audit logs are opened once
+//! per process and shared; the writer itself keeps the chain consistent across processes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::OnceCell;
+
+use super::error::SandboxError;
+use super::events::{Event, EventBus};
+use super::images::{self, ImageProgress};
+use super::labels::{self, SandboxInfo};
+use super::probe;
+use crate::audit::{self, AuditKey, AuditLog, EntryDraft, EntryKind, Outcome};
+use crate::config::{Isolation, LassoHome, NetworkMode, Profile, ProfileStore, Settings};
+use crate::policy::{Decision, ExecPlan, Gate};
+use crate::runtime::{ConnectOptions, Engine, ExecRequest, NetworkSpec, SandboxSpec, TmpfsMount};
+
+/// Most bytes of stdout and of stderr kept from one command.
+const MAX_OUTPUT_BYTES: usize = 16 << 20;
+/// Most bytes of each output stream copied into the audit log when the profile asks for it.
+const MAX_AUDITED_OUTPUT: usize = 64 << 10;
+/// Size of each extra writable tmpfs (`filesystem.writable_paths`).
+const EXTRA_TMPFS_BYTES: u64 = 256 << 20;
+/// Size of the sandbox user's home tmpfs.
+const HOME_TMPFS_BYTES: u64 = 64 << 20;
+
+/// Everything the service needs from its surroundings; front ends build it once.
+#[derive(Debug, Clone)]
+pub struct ServiceOptions {
+    pub home: LassoHome,
+    pub settings: Settings,
+    pub connect: ConnectOptions,
+}
+
+impl ServiceOptions {
+    /// Reads `LASSO_HOME`, its `config.toml` and the engine variables from the environment.
+    pub fn from_env() -> Result<ServiceOptions, SandboxError> {
+        let home = LassoHome::from_env()?;
+        let settings = Settings::load(&home)?;
+        let mut connect = ConnectOptions::from_env()?;
+        if connect.runtime.is_none() {
+            connect.runtime = settings.runtime.map(|r| match r {
+                crate::config::RuntimeKind::Docker => crate::runtime::EngineKind::Docker,
+                crate::config::RuntimeKind::Podman => crate::runtime::EngineKind::Podman,
+            });
+        }
+        Ok(ServiceOptions { home, settings, connect })
+    }
+}
+
+/// What `create` is asked to do.
+#[derive(Debug, Clone)]
+pub struct CreateRequest {
+    /// Profile name or path; `None` uses `<working_dir>/.lasso/profile.toml`.
+    pub profile: Option<String>,
+    pub working_dir: PathBuf,
+    pub name: Option<String>,
+    pub isolation: Option<Isolation>,
+    /// Who asks (`cli`, `tui`, `api:<key>`, `mcp:<client>`), recorded in the audit log.
+    pub actor: String,
+}
+
+/// The result of running an allowed command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExecResult {
+    pub allowed: bool,
+    pub exit_code: i64,
+    pub stdout: String,
+    pub stderr: String,
+    pub duration_ms: u64,
+    pub timed_out: bool,
+    pub truncated: bool,
+}
+
+/// `exec`'s answer: the gate refused (with its decision) or the command ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecOutcome {
+    Blocked(Decision),
+    Ran(ExecResult),
+}
+
+/// The service. Cheap to share behind an `Arc`; all methods take `&self`.
+pub struct SandboxService {
+    options: ServiceOptions,
+    home_tag: String,
+    engine: OnceCell<Engine>,
+    key: OnceLock<AuditKey>,
+    logs: Mutex<HashMap<PathBuf, Arc<AuditLog>>>,
+    gates: Mutex<HashMap<String, Arc<Gate>>>,
+    events: EventBus,
+}
+
+impl SandboxService {
+    pub fn new(options: ServiceOptions) -> SandboxService {
+        let home_tag = labels::home_tag(options.home.root());
+        SandboxService {
+            options,
+            home_tag,
+            engine: OnceCell::new(),
+            key: OnceLock::new(),
+            logs: Mutex::new(HashMap::new()),
+            gates: Mutex::new(HashMap::new()),
+            events: EventBus::default(),
+        }
+    }
+
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+
+    pub fn home(&self) -> &LassoHome {
+        &self.options.home
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.options.settings
+    }
+
+    /// The profile store as seen from `project_dir` (its `.lasso/profiles/` first).
+    pub fn profiles(&self, project_dir: Option<&Path>) -> Result<ProfileStore, SandboxError> {
+        Ok(ProfileStore::new(&self.options.home, project_dir)?)
+    }
+
+    /// The engine, connecting on first use.
+    pub async fn engine(&self) -> Result<&Engine, SandboxError> {
+        let opts = &self.options.connect;
+        Ok(self.engine.get_or_try_init(|| async { Engine::connect(opts).await }).await?)
+    }
+
+    /// The audit key, created on first use.
+    pub fn audit_key(&self) -> Result<&AuditKey, SandboxError> {
+        if let Some(k) = self.key.get() {
+            return Ok(k);
+        }
+        let key = AuditKey::load_or_create(&self.options.home.audit_key())?;
+        Ok(self.key.get_or_init(|| key))
+    }
+
+    fn audit_log(&self, path: &Path) -> Result<Arc<AuditLog>, SandboxError> {
+        let mut logs = self.logs.lock().map_err(|_| SandboxError::Image("audit log cache poisoned".into()))?;
+        if let Some(log) = logs.get(path) {
+            return Ok(log.clone());
+        }
+        let key = self.audit_key()?;
+        let log = Arc::new(AuditLog::open(path, key)?);
+        logs.insert(path.to_path_buf(), log.clone());
+        Ok(log)
+    }
+
+    /// Appends to a log and announces it on the bus.
+    fn record(&self, log_path: &Path, draft: EntryDraft) -> Result<(), SandboxError> {
+        let log = self.audit_log(log_path)?;
+        let entry = log.append(draft)?;
+        self.events.publish(Event::AuditAppended { log: log_path.display().to_string(), seq: entry.seq });
+        Ok(())
+    }
+
+    /// The log for events that belong to no sandbox.
+    pub fn system_log_path(&self) -> Result<PathBuf, SandboxError> {
+        Ok(audit::log_path(&self.options.home.audit_dir(), None)?)
+    }
+
+    fn audit_dir_for(&self, profile: &Profile) -> PathBuf {
+        match &profile.audit.log_dir {
+            Some(dir) => PathBuf::from(dir),
+            None => self.options.home.audit_dir(),
+        }
+    }
+
+    // ----- create -----------------------------------------------------------------------
+
+    /// Creates, starts and self-tests a sandbox. On any failure after the container exists,
+    /// the container (and its network) are removed before the error is returned.
+    pub async fn create(
+        &self,
+        req: CreateRequest,
+        progress: &mut (dyn FnMut(ImageProgress) + Send),
+    ) -> Result<SandboxInfo, SandboxError> {
+        let working_dir = check_working_dir(&req.working_dir)?;
+        let store = self.profiles(Some(&working_dir))?;
+        let profile_ref = match &req.profile {
+            Some(p) => p.clone(),
+            None => store
+                .project_profile()
+                .map(|p| p.display().to_string())
+                .ok_or_else(|| SandboxError::WorkingDir {
+                    path: working_dir.display().to_string(),
+                    reason: "no profile given and no .lasso/profile.toml here; name a profile \
+                             (`lasso profile list`) or run `lasso init --profile NAME --dir DIR`"
+                        .into(),
+                })?,
+        };
+        let mut profile = store.resolve(&profile_ref)?;
+        if let Some(iso) = req.isolation {
+            profile.isolation = iso;
+        }
+        // Compile the gate now: a profile the gate cannot use must not produce a sandbox.
+        let gate = Gate::new(profile.gate_policy())
+            .map_err(|source| SandboxError::Gate { profile: profile.name.clone(), source })?;
+
+        let id = new_sandbox_id()?;
+        let name = match &req.name {
+            Some(n) => {
+                check_sandbox_name(n)?;
+                n.clone()
+            }
+            None => format!("{}-{}", profile.name, &id[..6]),
+        };
+        let existing = self.list().await?;
+        if existing.iter().any(|s| s.name == name) {
+            return Err(SandboxError::NameTaken(name));
+        }
+
+        let engine = self.engine().await?;
+        let (network, network_note) = network_for(&profile)?;
+        let oci_runtime = match profile.isolation {
+            Isolation::Container => None,
+            Isolation::Gvisor => {
+                if network != NetworkSpec::None {
+                    return Err(SandboxError::Isolation {
+                        isolation: "gvisor".into(),
+                        reason: "gVisor's network stack does not work on this kernel; use a profile \
+                                 with network mode none"
+                            .into(),
+                    });
+                }
+                engine.require_runtime("runsc").await?;
+                Some("runsc".to_string())
+            }
+            Isolation::Kata => {
+                let info = engine.info().await?;
+                let name = ["kata", "kata-runtime", "io.containerd.kata.v2"]
+                    .into_iter()
+                    .find(|n| info.usable_runtimes().iter().any(|r| r == n))
+                    .unwrap_or("kata");
+                engine.require_runtime(name).await?;
+                Some(name.to_string())
+            }
+        };
+
+        let base = images::base_image_for(&profile, &self.options.settings);
+        let image = images::ensure_profile_image(engine, &profile, &base, progress).await?;
+
+        let audit_dir = self.audit_dir_for(&profile);
+        let audit_log = audit::log_path(&audit_dir, Some(&id))?;
+        let profile_toml = crate::config::to_toml(&profile)?;
+        let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let isolation = profile.isolation.to_string();
+
+        let mut label_map = BTreeMap::new();
+        label_map.insert(labels::MANAGED.to_string(), "true".to_string());
+        label_map.insert(labels::HOME.to_string(), self.home_tag.clone());
+        label_map.insert(labels::ID.to_string(), id.clone());
+        label_map.insert(labels::NAME.to_string(), name.clone());
+        label_map.insert(labels::PROFILE.to_string(), profile.name.clone());
+        label_map.insert(labels::PROFILE_HASH.to_string(), labels::profile_label_hash(&profile_toml));
+        label_map.insert(labels::PROFILE_TOML.to_string(), profile_toml);
+        label_map.insert(labels::WORKING_DIR.to_string(), working_dir.display().to_string());
+        label_map.insert(labels::CREATED_AT.to_string(), created_at);
+        label_map.insert(labels::AUDIT_LOG.to_string(), audit_log.display().to_string());
+        label_map.insert(labels::ISOLATION.to_string(), isolation.clone());
+        label_map.insert(labels::VERSION.to_string(), env!("CARGO_PKG_VERSION").to_string());
+        label_map.insert(
+            labels::NETWORK.to_string(),
+            match &network {
+                NetworkSpec::None => "none".to_string(),
+                NetworkSpec::Bridge { name } => format!("bridge:{name}"),
+            },
+        );
+        if let Some(note) = &network_note {
+            label_map.insert(labels::NETWORK_NOTE.to_string(), note.clone());
+        }
+
+        let mut spec = SandboxSpec::new(format!("lasso-{}", &id[..12]), image.clone(), working_dir.clone());
+        spec.labels = label_map;
+        spec.env = sandbox_env(&profile)?;
+        spec.memory_bytes = profile.resources.memory.bytes();
+        spec.nano_cpus = (profile.resources.cpus * 1e9).round() as u64;
+        spec.pids_limit = profile.resources.pids;
+        spec.nofile = u64::from(profile.resources.open_files);
+        spec.fsize_bytes = profile.resources.file_size.bytes();
+        spec.tmp_size_bytes = profile.filesystem.tmp_size.bytes();
+        spec.home_size_bytes = HOME_TMPFS_BYTES;
+        spec.extra_tmpfs = profile
+            .filesystem
+            .writable_paths
+            .iter()
+            .map(|p| TmpfsMount { path: p.clone(), size_bytes: EXTRA_TMPFS_BYTES, exec: false })
+            .collect();
+        spec.masked_paths = profile
+            .filesystem
+            .hidden_paths
+            .iter()
+            .filter(|p| !p.contains(['*', '?', '[']))
+            .cloned()
+            .collect();
+        spec.oci_runtime = oci_runtime;
+        spec.network = network.clone();
+
+        let container = engine.launch_sandbox(&spec).await?;
+        if let Err(problem) = probe::self_test(engine, &container, &spec).await {
+            let _ = engine.remove_sandbox(&container, None).await;
+            return Err(SandboxError::SelfTest(problem));
+        }
+
+        let info = match self.find_by_container(&container).await {
+            Ok(info) => info,
+            Err(e) => {
+                let _ = engine.remove_sandbox(&container, None).await;
+                return Err(e);
+            }
+        };
+        let draft = EntryDraft::new(EntryKind::Lifecycle, &req.actor, "create", &name, Outcome::Success)
+            .sandbox(&id)
+            .detail("profile", profile.name.clone())
+            .detail("profile_hash", info.profile_hash.clone())
+            .detail("image", image)
+            .detail("isolation", isolation)
+            .detail("container_id", container.to_string())
+            .detail("working_dir", working_dir.display().to_string())
+            .detail("runtime", engine.kind().to_string())
+            .detail("network", info.network.clone());
+        let draft = match &network_note {
+            Some(note) => draft.detail("network_note", note.clone()),
+            None => draft,
+        };
+        if let Err(e) = self.record(&audit_log, draft) {
+            // A sandbox whose creation cannot be audited must not exist.
+            let _ = engine.remove_sandbox(&container, None).await;
+            return Err(e);
+        }
+        let system = EntryDraft::new(EntryKind::Lifecycle, &req.actor, "create", &id, Outcome::Success)
+            .detail("name", name.clone())
+            .detail("audit_log", audit_log.display().to_string());
+        self.record(&self.system_log_path()?, system)?;
+        self.cache_gate(&info, gate)?;
+        self.events.publish(Event::SandboxCreated { id, name, profile: profile.name.clone() });
+        Ok(info)
+    }
+
+    // ----- registry ---------------------------------------------------------------------
+
+    /// Every sandbox of this `LASSO_HOME`, from the engine's labels.
+    pub async fn list(&self) -> Result<Vec<SandboxInfo>, SandboxError> {
+        let engine = self.engine().await?;
+        let found = engine
+            .list_sandboxes(&[(labels::MANAGED, Some("true")), (labels::HOME, Some(&self.home_tag))])
+            .await?;
+        let runtime = engine.kind().to_string();
+        let mut out: Vec<SandboxInfo> = found
+            .into_iter()
+            .map(|c| {
+                let state = state_name(&c.state);
+                let mut info = SandboxInfo::from_labels(&c.id, &c.name, &c.image, &state, &runtime, c.labels);
+                if !info.audit_log.is_empty() && !Path::new(&info.audit_log).exists() {
+                    info.problems.push(format!("its audit log {} is missing", info.audit_log));
+                }
+                info
+            })
+            .collect();
+        out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.name.cmp(&b.name)));
+        Ok(out)
+    }
+
+    /// Finds one sandbox by full id, unique id prefix, or name.
+    pub async fn get(&self, query: &str) -> Result<SandboxInfo, SandboxError> {
+        let all = self.list().await?;
+        resolve_query(all, query)
+    }
+
+    async fn find_by_container(&self, container: &str) -> Result<SandboxInfo, SandboxError> {
+        self.list()
+            .await?
+            .into_iter()
+            .find(|s| s.container_id == container)
+            .ok_or_else(|| SandboxError::NotFound(container.to_string()))
+    }
+
+    // ----- exec -------------------------------------------------------------------------
+
+    fn cache_gate(&self, info: &SandboxInfo, gate: Gate) -> Result<Arc<Gate>, SandboxError> {
+        let gate = Arc::new(gate);
+        let mut gates = self.gates.lock().map_err(|_| SandboxError::Image("gate cache poisoned".into()))?;
+        gates.insert(format!("{}:{}", info.id, info.profile_hash), gate.clone());
+        Ok(gate)
+    }
+
+    /// The gate for a sandbox, built from the profile stored on its container.
+    fn gate_for(&self, info: &SandboxInfo) -> Result<(Arc<Gate>, Profile), SandboxError> {
+        let toml = info.label(labels::PROFILE_TOML).unwrap_or_default();
+        let (_, profile) = crate::config::resolve_standalone(toml, &format!("label {} of {}", labels::PROFILE_TOML, info.name))?;
+        let cache_key = format!("{}:{}", info.id, info.profile_hash);
+        if let Some(g) = self.gates.lock().ok().and_then(|g| g.get(&cache_key).cloned()) {
+            return Ok((g, profile));
+        }
+        let gate = Gate::new(profile.gate_policy())
+            .map_err(|source| SandboxError::Gate { profile: profile.name.clone(), source })?;
+        Ok((self.cache_gate(info, gate)?, profile))
+    }
+
+    /// Gates, runs and audits one command in a sandbox.
+    pub async fn exec(&self, query: &str, command: &str, actor: &str) -> Result<ExecOutcome, SandboxError> {
+        let info = self.get(query).await?;
+        if info.state != "running" {
+            return Err(SandboxError::NotRunning { id: info.name.clone(), state: info.state.clone() });
+        }
+        if !info.is_usable() {
+            return Err(SandboxError::Unusable { id: info.name.clone(), reason: info.problems.join("; ") });
+        }
+        let (gate, profile) = self.gate_for(&info)?;
+        let log = PathBuf::from(&info.audit_log);
+        let verdict = gate.check(command);
+        let plan = match (verdict.decision.allowed, verdict.plan) {
+            (true, Some(plan)) => plan,
+            _ => {
+                let d = verdict.decision;
+                let mut draft = EntryDraft::new(EntryKind::Violation, actor, "exec", command, Outcome::Blocked)
+                    .sandbox(&info.id)
+                    .detail("rule", serde_json::to_value(d.rule).unwrap_or_default())
+                    .detail("reason", d.reason.clone());
+                if let Some(p) = &d.program {
+                    draft = draft.detail("program", p.clone());
+                }
+                self.record(&log, draft)?;
+                self.events.publish(Event::Violation {
+                    id: info.id.clone(),
+                    command: command.to_string(),
+                    rule: d.rule,
+                    reason: d.reason.clone(),
+                });
+                return Ok(ExecOutcome::Blocked(d));
+            }
+        };
+        let argv = match plan {
+            ExecPlan::Argv(argv) => argv,
+            ExecPlan::Shell(cmd) => vec!["/bin/sh".to_string(), "-c".to_string(), cmd],
+        };
+        let timeout = Duration::from_secs(u64::from(profile.commands.max_execution_seconds));
+        let engine = self.engine().await?;
+        let request = ExecRequest::new(argv).timeout(timeout).max_output(MAX_OUTPUT_BYTES);
+        let out = match engine.exec(&info.container_id, &request).await {
+            Ok(out) => out,
+            Err(e) => {
+                let draft = EntryDraft::new(EntryKind::Command, actor, "exec", command, Outcome::Error)
+                    .sandbox(&info.id)
+                    .detail("error", e.to_string());
+                self.record(&log, draft)?;
+                return Err(e.into());
+            }
+        };
+        let exit_code = out.exit_code.unwrap_or(-1);
+        let result = ExecResult {
+            allowed: true,
+            exit_code,
+            stdout: out.stdout_text(),
+            stderr: out.stderr_text(),
+            duration_ms: u64::try_from(out.duration.as_millis()).unwrap_or(u64::MAX),
+            timed_out: out.timed_out,
+            truncated: out.truncated,
+        };
+        let outcome = if exit_code == 0 && !out.timed_out { Outcome::Success } else { Outcome::Error };
+        let mut draft = EntryDraft::new(EntryKind::Command, actor, "exec", command, outcome)
+            .sandbox(&info.id)
+            .detail("exit_code", exit_code)
+            .detail("duration_ms", result.duration_ms)
+            .detail("timed_out", out.timed_out);
+        if profile.audit.include_command_output {
+            draft = draft
+                .detail("stdout", clip(&result.stdout, MAX_AUDITED_OUTPUT))
+                .detail("stderr", clip(&result.stderr, MAX_AUDITED_OUTPUT));
+        }
+        self.record(&log, draft)?;
+        self.events.publish(Event::CommandExecuted {
+            id: info.id.clone(),
+            command: command.to_string(),
+            exit_code,
+            duration_ms: result.duration_ms,
+            timed_out: out.timed_out,
+        });
+        Ok(ExecOutcome::Ran(result))
+    }
+
+    // ----- stop -------------------------------------------------------------------------
+
+    /// Stops and removes one sandbox (with its network) and audits it.
+    pub async fn stop(&self, query: &str, actor: &str) -> Result<SandboxInfo, SandboxError> {
+        let info = self.get(query).await?;
+        self.stop_info(&info, actor).await?;
+        Ok(info)
+    }
+
+    /// Stops every sandbox of this `LASSO_HOME`; returns those stopped and the failures.
+    pub async fn stop_all(&self, actor: &str) -> Result<(Vec<SandboxInfo>, Vec<(SandboxInfo, SandboxError)>), SandboxError> {
+        let mut stopped = Vec::new();
+        let mut failed = Vec::new();
+        for info in self.list().await? {
+            match self.stop_info(&info, actor).await {
+                Ok(()) => stopped.push(info),
+                Err(e) => failed.push((info, e)),
+            }
+        }
+        Ok((stopped, failed))
+    }
+
+    async fn stop_info(&self, info: &SandboxInfo, actor: &str) -> Result<(), SandboxError> {
+        let engine = self.engine().await?;
+        let bridge = info.label(labels::BRIDGE).map(str::to_string);
+        let started = std::time::Instant::now();
+        engine.remove_sandbox(&info.container_id, bridge.as_deref()).await?;
+        let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if let Ok(mut gates) = self.gates.lock() {
+            gates.retain(|k, _| !k.starts_with(&format!("{}:", info.id)));
+        }
+        let draft = EntryDraft::new(EntryKind::Lifecycle, actor, "stop", &info.name, Outcome::Success)
+            .sandbox(&info.id)
+            .detail("container_id", info.container_id.clone())
+            .detail("duration_ms", elapsed);
+        // A sandbox with a missing or damaged log is still removed; the stop goes to the
+        // system log in any case so it is never unrecorded.
+        let sandbox_log = if info.audit_log.is_empty() { None } else { Some(PathBuf::from(&info.audit_log)) };
+        let logged = match &sandbox_log {
+            Some(p) if p.exists() => self.record(p, draft).is_ok(),
+            _ => false,
+        };
+        let system = EntryDraft::new(EntryKind::Lifecycle, actor, "stop", &info.id, Outcome::Success)
+            .detail("name", info.name.clone())
+            .detail("recorded_in_sandbox_log", logged);
+        self.record(&self.system_log_path()?, system)?;
+        self.events.publish(Event::SandboxStopped { id: info.id.clone(), name: info.name.clone() });
+        Ok(())
+    }
+}
+
+fn state_name(state: &crate::runtime::ContainerState) -> String {
+    use crate::runtime::ContainerState as S;
+    match state {
+        S::Created => "created".into(),
+        S::Running => "running".into(),
+        S::Paused => "paused".into(),
+        S::Restarting => "restarting".into(),
+        S::Removing => "removing".into(),
+        S::Stopping => "stopping".into(),
+        S::Exited => "exited".into(),
+        S::Dead => "dead".into(),
+        S::Other(s) => s.clone(),
+    }
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…[truncated]", &s[..end])
+}
+
+/// 32 hex characters from the OS's random source.
+fn new_sandbox_id() -> Result<String, SandboxError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| SandboxError::io("generating a sandbox id", std::io::Error::other(e.to_string())))?;
+    Ok(hex::encode(bytes))
+}
+
+pub(crate) fn check_sandbox_name(name: &str) -> Result<(), SandboxError> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(SandboxError::InvalidName {
+            name: name.to_string(),
+            reason: "use 1-63 characters from a-z A-Z 0-9 . _ -, starting with a letter or digit".into(),
+        })
+    }
+}
+
+/// The workspace must exist, be a directory, and not expose the host wholesale or an
+/// engine socket.
+fn check_working_dir(dir: &Path) -> Result<PathBuf, SandboxError> {
+    let shown = dir.display().to_string();
+    let canonical = std::fs::canonicalize(dir).map_err(|e| SandboxError::WorkingDir {
+        path: shown.clone(),
+        reason: format!("{e}; create it first or pass an existing directory with --dir"),
+    })?;
+    if !canonical.is_dir() {
+        return Err(SandboxError::WorkingDir { path: shown, reason: "is not a directory".into() });
+    }
+    let forbidden = ["/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/boot", "/dev", "/proc", "/sys", "/var", "/run", "/root", "/home"];
+    if forbidden.iter().any(|f| canonical == Path::new(f)) {
+        return Err(SandboxError::WorkingDir {
+            path: canonical.display().to_string(),
+            reason: "mounting a system directory as the workspace would hand the host to the sandbox; \
+                     use a project directory"
+                .into(),
+        });
+    }
+    for socket in ["docker.sock", "podman.sock"] {
+        if canonical.join(socket).exists() {
+            return Err(SandboxError::WorkingDir {
+                path: canonical.display().to_string(),
+                reason: format!("contains the engine socket {socket}; the sandbox must never reach the engine"),
+            });
+        }
+    }
+    Ok(canonical)
+}
+
+/// The network the sandbox gets for its profile. Fail closed: what the egress gateway does
+/// not exist yet to enforce becomes no network at all, and the note says so.
+fn network_for(profile: &Profile) -> Result<(NetworkSpec, Option<String>), SandboxError> {
+    let net = &profile.network;
+    match net.mode {
+        NetworkMode::None => Ok((NetworkSpec::None, None)),
+        NetworkMode::Restricted => Ok((
+            NetworkSpec::None,
+            Some(
+                "network mode restricted is enforced as none (no network at all) until the egress \
+                 gateway exists; the sandbox has no network"
+                    .into(),
+            ),
+        )),
+        NetworkMode::Full => {
+            let has_blocks = !net.blocked_cidrs.is_empty() || !net.blocked_domains.is_empty() || !net.blocked_ports.is_empty();
+            if has_blocks {
+                Ok((
+                    NetworkSpec::None,
+                    Some(
+                        "network mode full with blocked ranges/domains/ports is enforced as none (no \
+                         network at all) until the egress gateway exists; the sandbox has no network"
+                            .into(),
+                    ),
+                ))
+            } else {
+                Ok((NetworkSpec::Bridge { name: "bridge".into() }, None))
+            }
+        }
+    }
+}
+
+/// The sandbox's environment: `extra_env` plus the forwarded agent credentials, which go in
+/// the container's environment and never on a command line.
+fn sandbox_env(profile: &Profile) -> Result<Vec<(String, String)>, SandboxError> {
+    let mut env: Vec<(String, String)> = profile.extra_env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    for name in &profile.agent_auth.forward_env {
+        match std::env::var(name) {
+            Ok(v) => env.push((name.clone(), v)),
+            Err(_) => {
+                return Err(SandboxError::Unusable {
+                    id: profile.name.clone(),
+                    reason: format!(
+                        "agent_auth.forward_env names {name}, which is not set in this environment; \
+                         export it or remove it from the profile"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(env)
+}
+
+fn resolve_query(all: Vec<SandboxInfo>, query: &str) -> Result<SandboxInfo, SandboxError> {
+    if query.is_empty() {
+        return Err(SandboxError::NotFound(query.to_string()));
+    }
+    if let Some(exact) = all.iter().find(|s| s.id == query || s.name == query) {
+        return Ok(exact.clone());
+    }
+    let matches: Vec<&SandboxInfo> = all.iter().filter(|s| s.id.starts_with(query)).collect();
+    match matches.as_slice() {
+        [] => Err(SandboxError::NotFound(query.to_string())),
+        [one] => Ok((*one).clone()),
+        many => Err(SandboxError::Ambiguous {
+            query: query.to_string(),
+            matches: many.iter().map(|s| format!("{} ({})", s.short_id(), s.name)).collect::<Vec<_>>().join(", "),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(id: &str, name: &str) -> SandboxInfo {
+        SandboxInfo::from_labels("c", name, "img", "running", "docker", {
+            let mut l = BTreeMap::new();
+            l.insert(labels::ID.to_string(), id.to_string());
+            l.insert(labels::NAME.to_string(), name.to_string());
+            l
+        })
+    }
+
+    #[test]
+    fn queries_resolve_by_id_prefix_and_name() {
+        let all = vec![info("abc123", "one"), info("abd456", "two")];
+        assert_eq!(resolve_query(all.clone(), "abc").map(|s| s.name).ok(), Some("one".into()));
+        assert_eq!(resolve_query(all.clone(), "two").map(|s| s.id).ok(), Some("abd456".into()));
+        assert!(matches!(resolve_query(all.clone(), "ab"), Err(SandboxError::Ambiguous { .. })));
+        assert!(matches!(resolve_query(all.clone(), "zz"), Err(SandboxError::NotFound(_))));
+        assert!(matches!(resolve_query(all, ""), Err(SandboxError::NotFound(_))));
+    }
+
+    #[test]
+    fn names_are_validated() {
+        assert!(check_sandbox_name("dev-1.a_b").is_ok());
+        for bad in ["", "-x", "a b", "a/b", &"x".repeat(64)] {
+            assert!(check_sandbox_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn system_directories_are_refused_as_workspaces() {
+        for dir in ["/", "/etc", "/home"] {
+            assert!(check_working_dir(Path::new(dir)).is_err(), "{dir}");
+        }
+        assert!(check_working_dir(Path::new("/definitely/not/here")).is_err());
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(check_working_dir(tmp.path()).is_ok());
+        std::fs::write(tmp.path().join("docker.sock"), b"").unwrap();
+        assert!(check_working_dir(tmp.path()).is_err());
+    }
+
+    #[test]
+    fn clip_respects_char_boundaries() {
+        assert_eq!(clip("héllo", 2), "h…[truncated]");
+        assert_eq!(clip("ok", 10), "ok");
+    }
+}
