@@ -1,6 +1,8 @@
 //! End-to-end tests of the commands that need no engine: `why`, `profile`, `init`, `audit`,
 //! usage errors. They run the real binary with an isolated LASSO_HOME.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{Lasso, assert_ok, code, text};
@@ -17,18 +19,53 @@ fn no_command_prints_help_and_fails() {
 #[test]
 fn why_explains_allowed_and_blocked_commands_with_exit_codes() {
     let l = Lasso::new();
-    let out = l.run(&["why", "--profile", "development", "--", "git", "commit", "-m", "'a; b'"]);
+    let out = l.run(&[
+        "why",
+        "--profile",
+        "development",
+        "--",
+        "git",
+        "commit",
+        "-m",
+        "'a; b'",
+    ]);
     assert_eq!(code(&out), 0, "{}{}", text(&out.stdout), text(&out.stderr));
     assert!(text(&out.stdout).starts_with("allowed"));
 
-    let out = l.run(&["why", "--profile", "development", "--", "git", "push", "-fu", "origin", "main"]);
+    let out = l.run(&[
+        "why",
+        "--profile",
+        "development",
+        "--",
+        "git",
+        "push",
+        "-fu",
+        "origin",
+        "main",
+    ]);
     assert_eq!(code(&out), 1);
-    assert!(text(&out.stdout).contains("blocked-args"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("blocked-args"),
+        "{}",
+        text(&out.stdout)
+    );
 
-    let (out, v) = l.json(&["why", "--profile", "minimal", "--json", "--", "sh", "-c", "'rm -rf /'"]);
+    let (out, v) = l.json(&[
+        "why",
+        "--profile",
+        "minimal",
+        "--json",
+        "--",
+        "sh",
+        "-c",
+        "'rm -rf /'",
+    ]);
     assert_eq!(code(&out), 1);
     assert_eq!(v["allowed"], false);
-    assert!(v["rule"].is_string() && v["reason"].as_str().is_some_and(|r| !r.is_empty()), "{v}");
+    assert!(
+        v["rule"].is_string() && v["reason"].as_str().is_some_and(|r| !r.is_empty()),
+        "{v}"
+    );
 
     let (out, v) = l.json(&["why", "--profile", "minimal", "--json", "--", "ls", "-la"]);
     assert_eq!(code(&out), 0);
@@ -50,7 +87,12 @@ fn why_blocks_the_predecessors_bypasses() {
         "git push origin +main",
     ] {
         let out = l.run(&["why", "--profile", "development", "--", cmd]);
-        assert_eq!(code(&out), 1, "{cmd} should be blocked: {}", text(&out.stdout));
+        assert_eq!(
+            code(&out),
+            1,
+            "{cmd} should be blocked: {}",
+            text(&out.stdout)
+        );
     }
 }
 
@@ -67,7 +109,12 @@ fn profile_list_show_validate_export_import_diff() {
     let l = Lasso::new();
     let (out, list) = l.json(&["profile", "list", "--json"]);
     assert_ok(&["profile", "list"], &out);
-    let names: Vec<&str> = list.as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
     for b in ["minimal", "development", "offline", "strict", "open"] {
         assert!(names.contains(&b), "{names:?}");
     }
@@ -84,19 +131,48 @@ fn profile_list_show_validate_export_import_diff() {
     let out = l.run(&["profile", "validate", bad.to_str().unwrap()]);
     assert_eq!(code(&out), 1);
     let err = text(&out.stderr);
-    assert!(err.contains("commands.mode") && err.contains("whitelst"), "{err}");
+    assert!(
+        err.contains("commands.mode") && err.contains("whitelst"),
+        "{err}"
+    );
 
     let export = l.work_path().join("dev.toml");
-    assert_ok(&["profile", "export"], &l.run(&["profile", "export", "development", "-o", export.to_str().unwrap()]));
-    let out = l.run(&["profile", "import", export.to_str().unwrap(), "--name", "team-dev"]);
+    assert_ok(
+        &["profile", "export"],
+        &l.run(&[
+            "profile",
+            "export",
+            "development",
+            "-o",
+            export.to_str().unwrap(),
+        ]),
+    );
+    let out = l.run(&[
+        "profile",
+        "import",
+        export.to_str().unwrap(),
+        "--name",
+        "team-dev",
+    ]);
     assert_ok(&["profile", "import"], &out);
-    assert_ok(&["profile", "show", "team-dev"], &l.run(&["profile", "show", "team-dev"]));
+    assert_ok(
+        &["profile", "show", "team-dev"],
+        &l.run(&["profile", "show", "team-dev"]),
+    );
 
     // A tampered export is refused, renamed or not.
-    let tampered = std::fs::read_to_string(&export).unwrap().replace("max_execution_seconds = ", "max_execution_seconds = 1");
+    let tampered = std::fs::read_to_string(&export)
+        .unwrap()
+        .replace("max_execution_seconds = ", "max_execution_seconds = 1");
     let tampered_path = l.work_path().join("tampered.toml");
     std::fs::write(&tampered_path, tampered).unwrap();
-    let out = l.run(&["profile", "import", tampered_path.to_str().unwrap(), "--name", "evil"]);
+    let out = l.run(&[
+        "profile",
+        "import",
+        tampered_path.to_str().unwrap(),
+        "--name",
+        "evil",
+    ]);
     assert_eq!(code(&out), 1, "{}", text(&out.stdout));
 
     let (out, diff) = l.json(&["profile", "diff", "minimal", "strict", "--json"]);
@@ -108,13 +184,25 @@ fn profile_list_show_validate_export_import_diff() {
 fn init_writes_an_editable_project_profile_that_validates() {
     let l = Lasso::new();
     let dir = l.work_path().to_str().unwrap().to_string();
-    assert_ok(&["init"], &l.run(&["init", "--profile", "minimal", "--dir", &dir]));
+    assert_ok(
+        &["init"],
+        &l.run(&["init", "--profile", "minimal", "--dir", &dir]),
+    );
     let path = l.work_path().join(".lasso/profile.toml");
     assert!(path.is_file());
-    assert_ok(&["profile", "validate"], &l.run(&["profile", "validate", path.to_str().unwrap()]));
+    assert_ok(
+        &["profile", "validate"],
+        &l.run(&["profile", "validate", path.to_str().unwrap()]),
+    );
     // Refuses to overwrite without --force.
-    assert_eq!(code(&l.run(&["init", "--profile", "minimal", "--dir", &dir])), 1);
-    assert_ok(&["init", "--force"], &l.run(&["init", "--profile", "minimal", "--dir", &dir, "--force"]));
+    assert_eq!(
+        code(&l.run(&["init", "--profile", "minimal", "--dir", &dir])),
+        1
+    );
+    assert_ok(
+        &["init", "--force"],
+        &l.run(&["init", "--profile", "minimal", "--dir", &dir, "--force"]),
+    );
 }
 
 fn write_log(l: &Lasso, id: &str, n: u64) -> std::path::PathBuf {
@@ -124,8 +212,17 @@ fn write_log(l: &Lasso, id: &str, n: u64) -> std::path::PathBuf {
     let path = lasso::audit::log_path(&home.join("audit"), Some(id)).unwrap();
     let log = AuditLog::open(&path, &key).unwrap();
     for i in 0..n {
-        let (kind, outcome) = if i % 3 == 0 { (EntryKind::Violation, Outcome::Blocked) } else { (EntryKind::Command, Outcome::Success) };
-        log.append(EntryDraft::new(kind, "cli", "exec", format!("cmd {i}, \"quoted\""), outcome).sandbox(id).detail("i", i)).unwrap();
+        let (kind, outcome) = if i % 3 == 0 {
+            (EntryKind::Violation, Outcome::Blocked)
+        } else {
+            (EntryKind::Command, Outcome::Success)
+        };
+        log.append(
+            EntryDraft::new(kind, "cli", "exec", format!("cmd {i}, \"quoted\""), outcome)
+                .sandbox(id)
+                .detail("i", i),
+        )
+        .unwrap();
     }
     path
 }
@@ -138,17 +235,44 @@ fn audit_view_verify_export_and_tamper_detection() {
 
     let out = l.run(&["audit", "verify", "0123456789"]);
     assert_ok(&["audit", "verify"], &out);
-    assert!(text(&out.stdout).contains("valid: 30 entries"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("valid: 30 entries"),
+        "{}",
+        text(&out.stdout)
+    );
 
-    let (out, page) = l.json(&["audit", "view", id, "--type", "violation", "--limit", "5", "--json"]);
+    let (out, page) = l.json(&[
+        "audit",
+        "view",
+        id,
+        "--type",
+        "violation",
+        "--limit",
+        "5",
+        "--json",
+    ]);
     assert_ok(&["audit", "view"], &out);
     let entries = page["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 5);
     assert!(entries.iter().all(|e| e["type"] == "violation"));
-    assert!(entries[0]["seq"].as_u64() > entries[1]["seq"].as_u64(), "newest first");
+    assert!(
+        entries[0]["seq"].as_u64() > entries[1]["seq"].as_u64(),
+        "newest first"
+    );
 
     let csv = l.work_path().join("out.csv");
-    assert_ok(&["audit", "export"], &l.run(&["audit", "export", id, "--format", "csv", "-o", csv.to_str().unwrap()]));
+    assert_ok(
+        &["audit", "export"],
+        &l.run(&[
+            "audit",
+            "export",
+            id,
+            "--format",
+            "csv",
+            "-o",
+            csv.to_str().unwrap(),
+        ]),
+    );
     let csv = std::fs::read_to_string(csv).unwrap();
     assert!(csv.starts_with("seq,ts,sandbox_id,type,actor,action,target,outcome,detail,prev,sig"));
     assert_eq!(csv.lines().count(), 31);
@@ -158,7 +282,11 @@ fn audit_view_verify_export_and_tamper_detection() {
     std::fs::write(&path, original.replacen("cmd 7,", "cmd 8,", 1)).unwrap();
     let out = l.run(&["audit", "verify", id]);
     assert_eq!(code(&out), 1);
-    assert!(text(&out.stdout).contains("line 8"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("line 8"),
+        "{}",
+        text(&out.stdout)
+    );
 
     // Truncate the tail: the seal catches it.
     let lines: Vec<&str> = original.lines().collect();
@@ -168,7 +296,10 @@ fn audit_view_verify_export_and_tamper_detection() {
 
     // Delete the whole log: the directory check catches it.
     std::fs::write(&path, &original).unwrap();
-    assert_ok(&["audit", "verify", "--all"], &l.run(&["audit", "verify", "--all"]));
+    assert_ok(
+        &["audit", "verify", "--all"],
+        &l.run(&["audit", "verify", "--all"]),
+    );
     std::fs::remove_file(&path).unwrap();
     let out = l.run(&["audit", "verify", "--all"]);
     assert_eq!(code(&out), 1, "{}", text(&out.stdout));
@@ -179,7 +310,11 @@ fn audit_errors_are_specific() {
     let l = Lasso::new();
     let out = l.run(&["audit", "view", "nothing-here"]);
     assert_eq!(code(&out), 1);
-    assert!(text(&out.stderr).contains("no audit log"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no audit log"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = l.run(&["audit", "view", "system", "--since", "yesterday"]);
     assert_ne!(code(&out), 0);
 }

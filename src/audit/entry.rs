@@ -299,19 +299,22 @@ pub(crate) fn encode_line(
 
 /// Checks what the encoder cannot express in a valid line before anything is written.
 pub(crate) fn check_draft(draft: &EntryDraft) -> Result<()> {
-    fn depth(v: &Value) -> usize {
-        match v {
-            Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-            Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
-            _ => 0,
+    // Iterative with an early exit: a pathologically deep value must not overflow the stack
+    // here (serde_json's encoder would recurse through all of it).
+    let mut stack: Vec<(&Value, usize)> = draft.detail.values().map(|v| (v, 2)).collect();
+    while let Some((value, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        // The detail object itself is level 1, so a container directly in it is level 2.
+        if depth > MAX_DETAIL_DEPTH {
+            return Err(AuditError::DetailTooDeep {
+                action: draft.action.clone(),
+            });
         }
-    }
-    // The detail object itself is one level.
-    let deepest = 1 + draft.detail.values().map(depth).max().unwrap_or(0);
-    if deepest > MAX_DETAIL_DEPTH {
-        return Err(AuditError::DetailTooDeep {
-            action: draft.action.clone(),
-        });
+        stack.extend(children.map(|v| (v, depth + 1)));
     }
     Ok(())
 }

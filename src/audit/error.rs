@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong while keying, writing, verifying or reading audit logs.
 ///
-/// Note that a log that *fails verification* is not an error: [`crate::audit::verify`]
+/// Note that a log that *fails verification* is not an error: [`crate::audit::verify()`]
 /// returns a report describing the problem. Errors are for what stops the operation itself.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {

@@ -66,9 +66,31 @@ pub(crate) fn record_first(s: &mut Session<'_>, draft: EntryDraft) -> Result<Aud
         }
         let sandbox_id = draft.sandbox_id.clone();
         let entry = s.append(draft)?;
-        ix.append(record_draft(log.name(), sandbox_id, &entry.sig))?;
+        let record = record_draft(log.name(), sandbox_id, &entry.sig);
+        if let Err(e) = ix.append(record.clone()) {
+            // The entry is in the log; its record must follow before anything else is.
+            s.set_unindexed(record);
+            return Err(e);
+        }
         Ok(entry)
     })
+}
+
+/// Retries an index record whose first attempt failed (log lock held).
+pub(crate) fn record_pending(s: &mut Session<'_>, record: EntryDraft) -> Result<()> {
+    let log = s.log();
+    let written = open_index(&parent_dir(log.path()), log.key()).and_then(|index| {
+        index.with_lock(|ix| {
+            if !listed(ix, log.name())? {
+                ix.append(record.clone())?;
+            }
+            Ok(())
+        })
+    });
+    if written.is_err() {
+        s.set_unindexed(record);
+    }
+    written
 }
 
 /// On open of a log with entries: it must be in the index. A one-entry log that is not is
@@ -394,4 +416,96 @@ fn read_records(
         }
     }
     Ok(recorded)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::audit::tests_support_key as key;
+
+    /// A one-entry log copied into `dst` without its index (as if its record failed).
+    fn unindexed_copy(dst: &Path) -> PathBuf {
+        let src = tempfile::tempdir().unwrap();
+        let path = src.path().join("x.jsonl");
+        AuditLog::open(&path, &key())
+            .unwrap()
+            .append(EntryDraft::new(
+                EntryKind::Command,
+                "a",
+                "b",
+                "c",
+                Outcome::Success,
+            ))
+            .unwrap();
+        for name in ["x.jsonl", "x.jsonl.seal"] {
+            fs::copy(src.path().join(name), dst.join(name)).unwrap();
+        }
+        dst.join("x.jsonl")
+    }
+
+    fn mark_unindexed(log: &AuditLog) {
+        log.with_lock(|s| {
+            let sig = crate::audit::entry::hex32(&s.tail.sig);
+            s.set_unindexed(record_draft("x.jsonl", None, &sig));
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn a_failed_index_record_is_retried_before_the_next_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = unindexed_copy(dir.path());
+        let log =
+            AuditLog::open_role(&path, &key(), DurabilityPolicy::default(), Role::Log).unwrap();
+        mark_unindexed(&log);
+        assert_eq!(
+            log.append(EntryDraft::new(
+                EntryKind::Api,
+                "a",
+                "b",
+                "c",
+                Outcome::Success
+            ))
+            .unwrap()
+            .seq,
+            2
+        );
+        let report = verify_dir(dir.path(), &key()).unwrap();
+        assert!(
+            report.is_valid() && report.warnings.is_empty(),
+            "{report:?}"
+        );
+        assert_eq!(report.index.unwrap().entries, 1);
+    }
+
+    #[test]
+    fn appends_stop_while_the_index_record_cannot_be_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = unindexed_copy(dir.path());
+        // An index whose only line is garbage: the writer refuses to extend it.
+        fs::write(dir.path().join(INDEX_LOG), b"garbage\n").unwrap();
+        let log =
+            AuditLog::open_role(&path, &key(), DurabilityPolicy::default(), Role::Log).unwrap();
+        mark_unindexed(&log);
+        let before = fs::read(&path).unwrap();
+        for _ in 0..2 {
+            let err = log
+                .append(EntryDraft::new(
+                    EntryKind::Api,
+                    "a",
+                    "b",
+                    "c",
+                    Outcome::Success,
+                ))
+                .unwrap_err();
+            assert!(err.to_string().contains(INDEX_LOG), "{err}");
+        }
+        assert_eq!(
+            fs::read(&path).unwrap(),
+            before,
+            "the log must not grow unindexed"
+        );
+    }
 }

@@ -345,6 +345,19 @@ mod tests {
     }
 
     #[test]
+    fn signatures_are_standard_hmac_sha256_of_the_32_byte_key() {
+        let raw: [u8; 32] = std::array::from_fn(|i| i as u8 * 7 + 1);
+        let msg = b"{\"seq\":1} and more than one block of input to hash ".repeat(3);
+        let reference = <HmacSha256 as Mac>::new_from_slice(&raw)
+            .unwrap()
+            .chain_update(&msg)
+            .finalize()
+            .into_bytes();
+        let ours = AuditKey::from_bytes(raw).sign(&[&msg[..10], &msg[10..]]);
+        assert_eq!(ours.as_slice(), reference.as_slice());
+    }
+
+    #[test]
     fn different_keys_sign_differently_and_check_is_exact() {
         let a = AuditKey::from_bytes([1; 32]);
         let b = AuditKey::from_bytes([2; 32]);

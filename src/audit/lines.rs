@@ -44,7 +44,8 @@ impl<R: Read> ForwardLines<R> {
     pub(crate) fn new(src: R, max_line: usize) -> Self {
         ForwardLines {
             src,
-            buf: vec![0; FORWARD_CHUNK.max(max_line + 1)],
+            // Room for a whole chunk even when an almost maximal line is pending.
+            buf: vec![0; FORWARD_CHUNK + max_line + 1],
             start: 0,
             end: 0,
             offset: 0,

@@ -11,12 +11,12 @@
 //! Each line is the canonical serialisation of an entry with `sig` as the last member; `sig`
 //! is the HMAC of the line's bytes up to `,"sig":"` plus `}` and `prev` is the previous
 //! entry's `sig`. That shape lets the verifier check a line's MAC over its raw bytes without
-//! re-serialising it ([`parse`] still checks the signed part is a well-formed entry), which is
+//! re-serialising it (`parse` still checks the signed part is a well-formed entry), which is
 //! what makes streaming verification fast.
 //!
 //! The module is split by concern: [`key`] (the secret), [`entry`] (types and canonical
 //! encoding), `parse` (the strict line grammar), `lines` (forward and backward line
-//! readers), `seal`, [`writer`] (cross-process appends), `index`, [`verify`], [`query`] and
+//! readers), `seal`, [`writer`] (cross-process appends), `index`, [`mod@verify`], [`mod@query`] and
 //! [`export`]. Nothing here is async: callers on an async runtime run appends on a blocking
 //! thread or accept the (short, bounded) blocking write.
 //!
@@ -38,6 +38,12 @@ pub mod writer;
 
 #[cfg(test)]
 mod tests;
+
+/// The key the audit tests sign with.
+#[cfg(test)]
+pub(crate) fn tests_support_key() -> AuditKey {
+    AuditKey::from_bytes([0x5a; 32])
+}
 
 use std::path::{Path, PathBuf};
 

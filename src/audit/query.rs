@@ -9,7 +9,7 @@
 //! exists.
 //!
 //! Query is a reader, not a verifier: it skips lines that are not entries (torn writes) and
-//! does not check signatures. Use [`crate::audit::verify`] to establish integrity.
+//! does not check signatures. Use [`crate::audit::verify()`] to establish integrity.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -82,6 +82,8 @@ struct RawFilter<'f> {
     /// Set when the text reads the same escaped and unescaped (no quote, backslash or
     /// control character), so a raw substring search is a valid pre-check.
     raw_text: Option<&'f [u8]>,
+    /// Type and outcome are the only criteria, so the raw checks decide exactly.
+    exact: bool,
 }
 
 impl<'f> RawFilter<'f> {
@@ -96,6 +98,7 @@ impl<'f> RawFilter<'f> {
             since: filter.since.as_ref().map(format_ts),
             until: filter.until.as_ref().map(format_ts),
             raw_text,
+            exact: filter.text.is_none() && filter.since.is_none() && filter.until.is_none(),
         }
     }
 
@@ -222,6 +225,13 @@ impl<'f> Pager<'f> {
             return Ok(false);
         }
         let wanted_end = self.page.offset.saturating_add(self.page.limit) as u64;
+        if self.raw.exact && (self.matched < self.page.offset as u64 || self.matched >= wanted_end)
+        {
+            // Outside the page and the raw checks were the whole filter: no need to decode.
+            self.matched += 1;
+            self.has_more = self.matched > wanted_end;
+            return Ok(self.has_more);
+        }
         let entry: AuditEntry = match serde_json::from_slice(bytes) {
             Ok(e) => e,
             Err(_) => {

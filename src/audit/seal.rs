@@ -163,6 +163,10 @@ pub(crate) fn read(path: &Path, key: &AuditKey, log_name: &str) -> io::Result<Se
     };
     let mut bytes = Vec::with_capacity(SEAL_LEN + 1);
     file.take(SEAL_LEN as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.is_empty() {
+        // Created but never written: a crash right after the first entry. Same as absent.
+        return Ok(SealState::Missing);
+    }
     Ok(decode(key, log_name, &bytes))
 }
 

@@ -193,6 +193,10 @@ pub fn verify(path: impl AsRef<Path>, key: &AuditKey) -> Result<VerifyReport> {
     Ok(checker.finish())
 }
 
+/// Each crash leaves at most one torn line, and the writer terminates it with its next
+/// append; several in a row need several crashes during that very append.
+const MAX_TORN_IN_A_ROW: usize = 16;
+
 struct Checker<'a> {
     path: &'a Path,
     key: &'a AuditKey,
@@ -352,6 +356,13 @@ impl<'a> Checker<'a> {
     fn not_an_entry(&mut self, n: u64, offset: u64, bytes: &[u8], err: LineError) -> bool {
         let expected = self.last_seq + 1;
         match torn_prefix(bytes) {
+            Some(_) if self.pending.len() >= MAX_TORN_IN_A_ROW => {
+                let message = format!(
+                    "line {n} is one more of over {MAX_TORN_IN_A_ROW} cut-short lines in a row, \
+                     which crashes do not leave"
+                );
+                self.fail(ProblemKind::Malformed, Some(n), None, message)
+            }
             Some(seq) if seq.is_none_or(|s| s == expected) => {
                 self.pending.push(TornLine {
                     line: n,

@@ -3,11 +3,11 @@
 //! Every append runs under the process-local mutex *and* an exclusive `flock` on the log
 //! (std's `File::lock`), so it sees the true tail even when another process wrote last:
 //!
-//! 1. check the path still names the file we hold open (a log deleted or swapped under a
-//!    running lasso must not swallow entries silently);
-//! 2. take the file length; if it differs from the length this process left behind, re-read
-//!    the tail from the end of the file (and re-check the seal against it), otherwise use the
-//!    cached last seq and sig;
+//! 1. check the open file still has a name (a log deleted or renamed over under a running
+//!    lasso must not swallow entries silently);
+//! 2. take the file length; if it differs from the length this process left behind, check the
+//!    path still names our file, re-read the tail from the end of the file and re-check the
+//!    seal against it; otherwise use the cached last seq and sig;
 //! 3. write the new line with one `write` on an `O_APPEND` descriptor — prefixed with a newline
 //!    when a torn line (crash mid-write) has to be terminated first;
 //! 4. rewrite the seal in place; fsync both when the entry's kind asks for it; unlock.
@@ -15,6 +15,9 @@
 //! The writer refuses to extend a log whose tail or seal shows tampering (a removed tail, a
 //! forged last entry, a seal from another key): appending would re-seal the damaged log and
 //! erase the evidence. A torn last line never blocks appends.
+//!
+//! Per-append syscalls are kept to flock, statx (link count only), lseek, write, pwrite and
+//! unlock; see `link_count` for why no `fstat` is among them.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -114,6 +117,9 @@ struct Inner {
     tail: Option<Tail>,
     seal: Option<File>,
     buf: Vec<u8>,
+    /// The index record of this log's first entry, if writing it failed: appends retry it
+    /// first and stop until it is written, so the log never grows unindexed.
+    unindexed: Option<EntryDraft>,
 }
 
 /// The log while its lock is held.
@@ -195,6 +201,7 @@ impl AuditLog {
                 tail: None,
                 seal: None,
                 buf: Vec::with_capacity(512),
+                unindexed: None,
             }),
         })
     }
@@ -203,6 +210,9 @@ impl AuditLog {
     pub fn append(&self, draft: EntryDraft) -> Result<AuditEntry> {
         entry::check_draft(&draft)?;
         self.with_lock(|s| {
+            if let Some(record) = s.inner.unindexed.take() {
+                index::record_pending(s, record)?;
+            }
             if s.tail.seq == 0 && s.log.role == Role::Log {
                 index::record_first(s, draft)
             } else {
@@ -403,6 +413,11 @@ impl AuditLog {
 impl<'a> Session<'a> {
     pub(crate) fn log(&self) -> &'a AuditLog {
         self.log
+    }
+
+    /// Remembers an index record that could not be written (see `Inner::unindexed`).
+    pub(crate) fn set_unindexed(&mut self, record: EntryDraft) {
+        self.inner.unindexed = Some(record);
     }
 
     /// Writes one entry at the end of the chain (lock held) and reseals.

@@ -131,10 +131,15 @@ fn parse_time(flag: &str, s: &str) -> Result<DateTime<Utc>, CliError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
-    if let Some(t) = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)) {
+    if let Some(t) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+    {
         return Ok(t.and_utc());
     }
-    Err(CliError::msg(format!("--{flag} {s:?} is not a time; use RFC 3339 (2026-11-27T13:00:00Z) or YYYY-MM-DD")))
+    Err(CliError::msg(format!(
+        "--{flag} {s:?} is not a time; use RFC 3339 (2026-11-27T13:00:00Z) or YYYY-MM-DD"
+    )))
 }
 
 impl FilterArgs {
@@ -142,8 +147,16 @@ impl FilterArgs {
         Ok(Filter {
             kinds: self.kinds.iter().map(|k| (*k).into()).collect(),
             outcomes: self.outcome.iter().map(|o| (*o).into()).collect(),
-            since: self.since.as_deref().map(|s| parse_time("since", s)).transpose()?,
-            until: self.until.as_deref().map(|s| parse_time("until", s)).transpose()?,
+            since: self
+                .since
+                .as_deref()
+                .map(|s| parse_time("since", s))
+                .transpose()?,
+            until: self
+                .until
+                .as_deref()
+                .map(|s| parse_time("until", s))
+                .transpose()?,
             text: self.text.clone(),
         })
     }
@@ -170,13 +183,25 @@ fn resolve_log(home: &LassoHome, log: &str) -> Result<PathBuf, CliError> {
             .map(|e| e.path())
             .filter(|p| {
                 p.extension().is_some_and(|x| x == "jsonl")
-                    && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(log))
+                    && p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with(log))
             })
             .collect();
         match matches.len() {
-            1 => return matches.into_iter().next().ok_or_else(|| CliError::msg("unreachable")),
+            1 => {
+                return matches
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| CliError::msg("unreachable"));
+            }
             0 => {}
-            n => return Err(CliError::msg(format!("`{log}` matches {n} audit logs in {}; use a longer prefix", dir.display()))),
+            n => {
+                return Err(CliError::msg(format!(
+                    "`{log}` matches {n} audit logs in {}; use a longer prefix",
+                    dir.display()
+                )));
+            }
         }
     }
     if as_path.exists() {
@@ -202,12 +227,25 @@ fn load_key(home: &LassoHome) -> Result<AuditKey, CliError> {
 pub fn run(args: AuditArgs) -> Result<ExitCode, CliError> {
     let home = LassoHome::from_env()?;
     match args.command {
-        AuditCommand::View { log, filter, limit, page, oldest_first, json } => {
+        AuditCommand::View {
+            log,
+            filter,
+            limit,
+            page,
+            oldest_first,
+            json,
+        } => {
             let path = resolve_log(&home, &log).map_err(|e| e.json(json))?;
             if limit == 0 || page == 0 {
-                return Err(CliError::msg("--limit and --page start at 1").with_code(2).json(json));
+                return Err(CliError::msg("--limit and --page start at 1")
+                    .with_code(2)
+                    .json(json));
             }
-            let p = Page { limit, offset: limit.saturating_mul(page - 1), newest_first: !oldest_first };
+            let p = Page {
+                limit,
+                offset: limit.saturating_mul(page - 1),
+                newest_first: !oldest_first,
+            };
             let result = audit::query(&path, &filter.to_filter().map_err(|e| e.json(json))?, p)
                 .map_err(|e| CliError::from(e).json(json))?;
             if json {
@@ -233,11 +271,40 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, CliError> {
                         ]
                     })
                     .collect();
-                print!("{}", table(&["SEQ", "TIME (UTC)", "TYPE", "OUTCOME", "ACTOR", "ACTION", "TARGET", "DETAIL"], &rows));
-                let total = result.total_matched.map(|t| format!(" of {t}")).unwrap_or_default();
-                println!("page {page}: {} entries{total}{}", result.entries.len(), if result.has_more { " (more: --page N+1)" } else { "" });
+                print!(
+                    "{}",
+                    table(
+                        &[
+                            "SEQ",
+                            "TIME (UTC)",
+                            "TYPE",
+                            "OUTCOME",
+                            "ACTOR",
+                            "ACTION",
+                            "TARGET",
+                            "DETAIL"
+                        ],
+                        &rows
+                    )
+                );
+                let total = result
+                    .total_matched
+                    .map(|t| format!(" of {t}"))
+                    .unwrap_or_default();
+                println!(
+                    "page {page}: {} entries{total}{}",
+                    result.entries.len(),
+                    if result.has_more {
+                        " (more: --page N+1)"
+                    } else {
+                        ""
+                    }
+                );
                 if result.skipped_lines > 0 {
-                    println!("note: {} damaged or torn lines were skipped; run `lasso audit verify`", result.skipped_lines);
+                    println!(
+                        "note: {} damaged or torn lines were skipped; run `lasso audit verify`",
+                        result.skipped_lines
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -245,7 +312,8 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, CliError> {
         AuditCommand::Verify { log, all, json } => {
             let key = load_key(&home).map_err(|e| e.json(json))?;
             if all || log.is_none() {
-                let report = audit::verify_dir(home.audit_dir(), &key).map_err(|e| CliError::from(e).json(json))?;
+                let report = audit::verify_dir(home.audit_dir(), &key)
+                    .map_err(|e| CliError::from(e).json(json))?;
                 let valid = report.is_valid();
                 if json {
                     print_json(&report);
@@ -253,17 +321,34 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, CliError> {
                     for (log, problem) in report.all_problems() {
                         println!("INVALID {log}: {problem}");
                     }
-                    println!("{}", if valid { "all audit logs are valid" } else { "audit logs are NOT valid" });
+                    println!(
+                        "{}",
+                        if valid {
+                            "all audit logs are valid"
+                        } else {
+                            "audit logs are NOT valid"
+                        }
+                    );
                 }
-                return Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(1) });
+                return Ok(if valid {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                });
             }
-            let path = resolve_log(&home, log.as_deref().unwrap_or_default()).map_err(|e| e.json(json))?;
+            let path =
+                resolve_log(&home, log.as_deref().unwrap_or_default()).map_err(|e| e.json(json))?;
             let report = audit::verify(&path, &key).map_err(|e| CliError::from(e).json(json))?;
             if json {
                 print_json(&report);
             } else {
                 match &report.problem {
-                    None => println!("valid: {} entries, last seq {} ({})", report.entries, report.last_seq, path.display()),
+                    None => println!(
+                        "valid: {} entries, last seq {} ({})",
+                        report.entries,
+                        report.last_seq,
+                        path.display()
+                    ),
                     Some(p) => {
                         let at = match (p.line, p.seq) {
                             (Some(l), Some(s)) => format!(" at line {l} (seq {s})"),
@@ -274,28 +359,43 @@ pub fn run(args: AuditArgs) -> Result<ExitCode, CliError> {
                     }
                 }
                 for torn in &report.torn_lines {
-                    println!("warning: line {} is a torn write (a crash mid-append), not tampering", torn.line);
+                    println!(
+                        "warning: line {} is a torn write (a crash mid-append), not tampering",
+                        torn.line
+                    );
                 }
                 if let audit::SealStatus::Lagging { seal_seq } = report.seal {
-                    println!("warning: the seal is at seq {seal_seq}, behind the log (a crash between append and seal)");
+                    println!(
+                        "warning: the seal is at seq {seal_seq}, behind the log (a crash between append and seal)"
+                    );
                 }
             }
-            Ok(if report.is_valid() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if report.is_valid() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
-        AuditCommand::Export { log, format, output, filter } => {
+        AuditCommand::Export {
+            log,
+            format,
+            output,
+            filter,
+        } => {
             let path = resolve_log(&home, &log)?;
             let filter = filter.to_filter()?;
             let mut sink: Box<dyn Write> = match &output {
-                Some(p) => Box::new(std::io::BufWriter::new(
-                    std::fs::File::create(p).map_err(|e| CliError::msg(format!("cannot create {}: {e}", p.display())))?,
-                )),
+                Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(
+                    |e| CliError::msg(format!("cannot create {}: {e}", p.display())),
+                )?)),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
             };
             let n = match format {
                 FormatArg::Json => audit::export_json(&path, &filter, &mut sink)?,
                 FormatArg::Csv => audit::export_csv(&path, &filter, &mut sink)?,
             };
-            sink.flush().map_err(|e| CliError::msg(format!("cannot write the export: {e}")))?;
+            sink.flush()
+                .map_err(|e| CliError::msg(format!("cannot write the export: {e}")))?;
             if let Some(p) = output {
                 eprintln!("exported {n} entries to {}", p.display());
             }

@@ -14,7 +14,9 @@ pub struct CheckArgs {
 }
 
 pub async fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
-    let svc = SandboxService::new(ServiceOptions::from_env().map_err(|e| CliError::from(e).json(args.json))?);
+    let svc = SandboxService::new(
+        ServiceOptions::from_env().map_err(|e| CliError::from(e).json(args.json))?,
+    );
     let report = svc.check().await;
     if args.json {
         print_json(&report);
@@ -30,7 +32,18 @@ pub async fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
                 println!("       fix: {fix}");
             }
         }
-        println!("{}", if report.ok { "lasso is ready" } else { "lasso is NOT ready: fix the FAIL items above" });
+        println!(
+            "{}",
+            if report.ok {
+                "lasso is ready"
+            } else {
+                "lasso is NOT ready: fix the FAIL items above"
+            }
+        );
     }
-    Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

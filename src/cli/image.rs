@@ -55,7 +55,11 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(quiet: bool) -> Progress {
-        Progress { bar: None, quiet, phase: String::new() }
+        Progress {
+            bar: None,
+            quiet,
+            phase: String::new(),
+        }
     }
 
     pub fn event(&mut self, event: ImageProgress) {
@@ -64,7 +68,9 @@ impl Progress {
         }
         let bar = self.bar.get_or_insert_with(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed:>4} {prefix}: {wide_msg}") {
+            if let Ok(style) =
+                ProgressStyle::with_template("{spinner} {elapsed:>4} {prefix}: {wide_msg}")
+            {
                 bar.set_style(style);
             }
             bar.enable_steady_tick(Duration::from_millis(120));
@@ -93,7 +99,10 @@ pub async fn run(args: ImageArgs) -> Result<ExitCode, CliError> {
     let svc = SandboxService::new(ServiceOptions::from_env()?);
     match args.command {
         ImageCommand::Bootstrap { tag, force, json } => {
-            let engine = svc.engine().await.map_err(|e| CliError::from(e).json(json))?;
+            let engine = svc
+                .engine()
+                .await
+                .map_err(|e| CliError::from(e).json(json))?;
             let mut progress = Progress::new(json);
             let result = async {
                 if force || !engine.image_exists(&tag).await? {
@@ -107,23 +116,46 @@ pub async fn run(args: ImageArgs) -> Result<ExitCode, CliError> {
             progress.finish();
             let built = result.map_err(|e| CliError::msg(e.to_string()).json(json))?;
             if json {
-                print_json(&serde_json::json!({ "image": tag, "built": built, "runtime": engine.kind().to_string() }));
+                print_json(
+                    &serde_json::json!({ "image": tag, "built": built, "runtime": engine.kind().to_string() }),
+                );
             } else if built {
                 println!("built {tag} on {}", engine.kind());
             } else {
-                println!("{tag} already exists on {} (use --force to rebuild)", engine.kind());
+                println!(
+                    "{tag} already exists on {} (use --force to rebuild)",
+                    engine.kind()
+                );
             }
         }
-        ImageCommand::Build { profile, dir, force, json } => {
-            let store = svc.profiles(dir.as_deref()).map_err(|e| CliError::from(e).json(json))?;
-            let profile = store.resolve(&profile).map_err(|e| CliError::from(e).json(json))?;
-            let engine = svc.engine().await.map_err(|e| CliError::from(e).json(json))?;
+        ImageCommand::Build {
+            profile,
+            dir,
+            force,
+            json,
+        } => {
+            let store = svc
+                .profiles(dir.as_deref())
+                .map_err(|e| CliError::from(e).json(json))?;
+            let profile = store
+                .resolve(&profile)
+                .map_err(|e| CliError::from(e).json(json))?;
+            let engine = svc
+                .engine()
+                .await
+                .map_err(|e| CliError::from(e).json(json))?;
             let base = base_image_for(&profile, svc.settings());
             let tag = profile.image_tag(&base);
             let mut progress = Progress::new(json);
-            let exists = engine.image_exists(&tag).await.map_err(|e| CliError::msg(e.to_string()).json(json))?;
+            let exists = engine
+                .image_exists(&tag)
+                .await
+                .map_err(|e| CliError::msg(e.to_string()).json(json))?;
             let built = if force || !exists {
-                let r = crate::sandbox::build_profile_image(engine, &profile, &base, &mut |p| progress.event(p)).await;
+                let r = crate::sandbox::build_profile_image(engine, &profile, &base, &mut |p| {
+                    progress.event(p)
+                })
+                .await;
                 progress.finish();
                 r.map_err(|e| CliError::from(e).json(json))?;
                 true
@@ -136,9 +168,17 @@ pub async fn run(args: ImageArgs) -> Result<ExitCode, CliError> {
                     "built": built, "runtime": engine.kind().to_string()
                 }));
             } else if built {
-                println!("built {tag} for profile {} on {}", profile.name, engine.kind());
+                println!(
+                    "built {tag} for profile {} on {}",
+                    profile.name,
+                    engine.kind()
+                );
             } else {
-                println!("{tag} for profile {} already exists on {} (use --force to rebuild)", profile.name, engine.kind());
+                println!(
+                    "{tag} for profile {} already exists on {} (use --force to rebuild)",
+                    profile.name,
+                    engine.kind()
+                );
             }
         }
     }

@@ -92,7 +92,9 @@ pub fn run(cli: Cli) -> ExitCode {
                 Command::Status(args) => sandbox::status(args).await,
                 Command::Stop(args) => sandbox::stop(args).await,
                 Command::Image(args) => image::run(args).await,
-                Command::Why(_) | Command::Profile(_) | Command::Init(_) | Command::Audit(_) => Ok(ExitCode::SUCCESS),
+                Command::Why(_) | Command::Profile(_) | Command::Init(_) | Command::Audit(_) => {
+                    Ok(ExitCode::SUCCESS)
+                }
             }
         }),
     };
@@ -103,7 +105,9 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 /// A single-threaded runtime: CLI calls are short, and this keeps start-up cheap.
-fn block_on<F: std::future::Future<Output = Result<ExitCode, CliError>>>(fut: F) -> Result<ExitCode, CliError> {
+fn block_on<F: std::future::Future<Output = Result<ExitCode, CliError>>>(
+    fut: F,
+) -> Result<ExitCode, CliError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -18,7 +18,11 @@ pub struct CliError {
 
 impl CliError {
     pub fn msg(message: impl Into<String>) -> CliError {
-        CliError { message: message.into(), code: 1, json: false }
+        CliError {
+            message: message.into(),
+            code: 1,
+            json: false,
+        }
     }
 
     pub fn with_code(mut self, code: u8) -> CliError {
@@ -84,7 +88,12 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
         for (i, c) in cells.iter().enumerate() {
             out.push_str(c);
             if i < last {
-                let pad = widths.get(i).copied().unwrap_or(0).saturating_sub(c.chars().count()) + 2;
+                let pad = widths
+                    .get(i)
+                    .copied()
+                    .unwrap_or(0)
+                    .saturating_sub(c.chars().count())
+                    + 2;
                 out.push_str(&" ".repeat(pad));
             }
         }
@@ -103,7 +112,13 @@ mod tests {
 
     #[test]
     fn table_aligns_columns() {
-        let t = table(&["ID", "NAME"], &[vec!["a".into(), "x".into()], vec!["long-id".into(), "y".into()]]);
+        let t = table(
+            &["ID", "NAME"],
+            &[
+                vec!["a".into(), "x".into()],
+                vec!["long-id".into(), "y".into()],
+            ],
+        );
         assert_eq!(t, "ID       NAME\na        x\nlong-id  y\n");
     }
 }

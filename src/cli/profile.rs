@@ -106,7 +106,9 @@ pub fn run(args: ProfileArgs) -> Result<ExitCode, CliError> {
             }
         }
         ProfileCommand::Show { name, json } => {
-            let resolved = store.resolve_detailed(&name).map_err(|e| CliError::from(e).json(json))?;
+            let resolved = store
+                .resolve_detailed(&name)
+                .map_err(|e| CliError::from(e).json(json))?;
             if json {
                 print_json(&serde_json::json!({
                     "source": resolved.source,
@@ -115,9 +117,16 @@ pub fn run(args: ProfileArgs) -> Result<ExitCode, CliError> {
                     "profile": resolved.profile,
                 }));
             } else {
-                println!("# profile {} from {}", resolved.profile.name, resolved.source);
+                println!(
+                    "# profile {} from {}",
+                    resolved.profile.name, resolved.source
+                );
                 if resolved.chain.len() > 1 {
-                    let chain: Vec<String> = resolved.chain.iter().map(|(n, s)| format!("{n} ({s})")).collect();
+                    let chain: Vec<String> = resolved
+                        .chain
+                        .iter()
+                        .map(|(n, s)| format!("{n} ({s})"))
+                        .collect();
                     println!("# extends: {}", chain.join(" -> "));
                 }
                 println!("# sha256 {}", resolved.profile.hash());
@@ -127,7 +136,9 @@ pub fn run(args: ProfileArgs) -> Result<ExitCode, CliError> {
         ProfileCommand::Validate { name, json } => match store.resolve_detailed(&name) {
             Ok(r) => {
                 if json {
-                    print_json(&serde_json::json!({ "valid": true, "name": r.profile.name, "source": r.source }));
+                    print_json(
+                        &serde_json::json!({ "valid": true, "name": r.profile.name, "source": r.source }),
+                    );
                 } else {
                     println!("ok: profile {} ({}) is valid", r.profile.name, r.source);
                 }
@@ -146,8 +157,9 @@ pub fn run(args: ProfileArgs) -> Result<ExitCode, CliError> {
             let text = config::export(&profile)?;
             match output {
                 Some(path) => {
-                    std::fs::write(&path, text)
-                        .map_err(|e| CliError::msg(format!("cannot write {}: {e}", path.display())))?;
+                    std::fs::write(&path, text).map_err(|e| {
+                        CliError::msg(format!("cannot write {}: {e}", path.display()))
+                    })?;
                     eprintln!("exported profile {} to {}", profile.name, path.display());
                 }
                 None => print!("{text}"),
@@ -156,7 +168,8 @@ pub fn run(args: ProfileArgs) -> Result<ExitCode, CliError> {
         ProfileCommand::Import { file, name, force } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| CliError::msg(format!("cannot read {}: {e}", file.display())))?;
-            let imported = store.import(&text, name.as_deref(), &file.display().to_string(), force)?;
+            let imported =
+                store.import(&text, name.as_deref(), &file.display().to_string(), force)?;
             println!(
                 "imported profile {} (original {}, sha256 {}) to {}",
                 imported.profile.name,
@@ -166,8 +179,12 @@ pub fn run(args: ProfileArgs) -> Result<ExitCode, CliError> {
             );
         }
         ProfileCommand::Diff { a, b, json } => {
-            let pa = store.resolve(&a).map_err(|e| CliError::from(e).json(json))?;
-            let pb = store.resolve(&b).map_err(|e| CliError::from(e).json(json))?;
+            let pa = store
+                .resolve(&a)
+                .map_err(|e| CliError::from(e).json(json))?;
+            let pb = store
+                .resolve(&b)
+                .map_err(|e| CliError::from(e).json(json))?;
             let changes = config::diff(&pa, &pb);
             if json {
                 print_json(&changes);
@@ -183,10 +200,18 @@ pub fn run(args: ProfileArgs) -> Result<ExitCode, CliError> {
 
 pub fn run_init(args: InitArgs) -> Result<ExitCode, CliError> {
     if !args.dir.is_dir() {
-        return Err(CliError::msg(format!("{} is not a directory; create it first", args.dir.display())));
+        return Err(CliError::msg(format!(
+            "{} is not a directory; create it first",
+            args.dir.display()
+        )));
     }
     let store = store(Some(&args.dir))?;
     let path = store.init_project(&args.dir, &args.profile, args.force)?;
-    println!("wrote {} (a copy of profile {}; edit it, then `lasso create --dir {}`)", path.display(), args.profile, args.dir.display());
+    println!(
+        "wrote {} (a copy of profile {}; edit it, then `lasso create --dir {}`)",
+        path.display(),
+        args.profile,
+        args.dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -102,9 +102,22 @@ pub async fn create(args: CreateArgs) -> Result<ExitCode, CliError> {
     } else if args.quiet {
         println!("{}", info.id);
     } else {
-        println!("created sandbox {} ({}) with profile {} on {}", info.name, info.short_id(), info.profile, info.runtime);
+        println!(
+            "created sandbox {} ({}) with profile {} on {}",
+            info.name,
+            info.short_id(),
+            info.profile,
+            info.runtime
+        );
         if let Some(note) = &info.network_note {
             eprintln!("note: {note}");
+        }
+        if !writable_by_sandbox_user(&info.working_dir) {
+            eprintln!(
+                "note: {} is not writable by the sandbox user (uid 1000); commands can read it but not \
+                 change it (chown -R 1000:1000 it, or make it group/world writable, to allow writes)",
+                info.working_dir
+            );
         }
         println!("  run a command:  lasso exec {} -- ls -la", info.name);
         println!("  audit log:      {}", info.audit_log);
@@ -125,7 +138,11 @@ pub async fn exec(args: ExecArgs) -> Result<ExitCode, CliError> {
             if json {
                 print_json(&decision);
             } else {
-                eprintln!("lasso: blocked by rule {}: {}", rule_name(&decision.rule), decision.reason);
+                eprintln!(
+                    "lasso: blocked by rule {}: {}",
+                    rule_name(&decision.rule),
+                    decision.reason
+                );
             }
             Ok(ExitCode::from(EXIT_BLOCKED))
         }
@@ -136,7 +153,9 @@ pub async fn exec(args: ExecArgs) -> Result<ExitCode, CliError> {
                 let _ = std::io::stdout().write_all(result.stdout.as_bytes());
                 let _ = std::io::stderr().write_all(result.stderr.as_bytes());
                 if result.timed_out {
-                    eprintln!("lasso: the command exceeded the profile's max_execution_seconds and was killed");
+                    eprintln!(
+                        "lasso: the command exceeded the profile's max_execution_seconds and was killed"
+                    );
                 }
                 if result.truncated {
                     eprintln!("lasso: output was truncated");
@@ -147,20 +166,42 @@ pub async fn exec(args: ExecArgs) -> Result<ExitCode, CliError> {
     }
 }
 
+/// Whether uid/gid 1000 (the sandbox user) may write the workspace directory.
+fn writable_by_sandbox_user(dir: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir).is_ok_and(|m| {
+        let mode = m.mode();
+        (m.uid() == 1000 && mode & 0o200 != 0)
+            || (m.gid() == 1000 && mode & 0o020 != 0)
+            || mode & 0o002 != 0
+    })
+}
+
 pub(crate) fn rule_name(rule: &crate::policy::Rule) -> String {
-    serde_json::to_value(rule).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| format!("{rule:?}"))
+    serde_json::to_value(rule)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{rule:?}"))
 }
 
 /// Maps an exit status to a process exit byte (as shells do: modulo 256; unknown → 125).
 fn exit_byte(code: i64) -> u8 {
-    if code < 0 { EXIT_LASSO_FAILED } else { (code % 256) as u8 }
+    if code < 0 {
+        EXIT_LASSO_FAILED
+    } else {
+        (code % 256) as u8
+    }
 }
 
 pub async fn status(args: StatusArgs) -> Result<ExitCode, CliError> {
     let json = args.json;
     let svc = service().map_err(|e| e.json(json))?;
     let list: Vec<SandboxInfo> = match &args.id {
-        Some(id) => vec![svc.get(id).await.map_err(|e| CliError::from(e).json(json))?],
+        Some(id) => vec![
+            svc.get(id)
+                .await
+                .map_err(|e| CliError::from(e).json(json))?,
+        ],
         None => svc.list().await.map_err(|e| CliError::from(e).json(json))?,
     };
     if json {
@@ -186,7 +227,22 @@ pub async fn status(args: StatusArgs) -> Result<ExitCode, CliError> {
             ]
         })
         .collect();
-    print!("{}", table(&["ID", "NAME", "PROFILE", "STATE", "RUNTIME", "ISOLATION", "CREATED", "WORKING DIR"], &rows));
+    print!(
+        "{}",
+        table(
+            &[
+                "ID",
+                "NAME",
+                "PROFILE",
+                "STATE",
+                "RUNTIME",
+                "ISOLATION",
+                "CREATED",
+                "WORKING DIR"
+            ],
+            &rows
+        )
+    );
     for s in list.iter().filter(|s| !s.problems.is_empty()) {
         println!("! {} ({}): {}", s.name, s.short_id(), s.problems.join("; "));
     }
@@ -197,7 +253,10 @@ pub async fn stop(args: StopArgs) -> Result<ExitCode, CliError> {
     let json = args.json;
     let svc = service().map_err(|e| e.json(json))?;
     if args.id == "all" {
-        let (stopped, failed) = svc.stop_all("cli").await.map_err(|e| CliError::from(e).json(json))?;
+        let (stopped, failed) = svc
+            .stop_all("cli")
+            .await
+            .map_err(|e| CliError::from(e).json(json))?;
         if json {
             let failed: Vec<_> =
                 failed.iter().map(|(s, e)| serde_json::json!({ "id": s.id, "name": s.name, "error": e.to_string() })).collect();
@@ -213,9 +272,16 @@ pub async fn stop(args: StopArgs) -> Result<ExitCode, CliError> {
                 println!("no sandboxes to stop");
             }
         }
-        return Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        return Ok(if failed.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
     }
-    let info = svc.stop(&args.id, "cli").await.map_err(|e| CliError::from(e).json(json))?;
+    let info = svc
+        .stop(&args.id, "cli")
+        .await
+        .map_err(|e| CliError::from(e).json(json))?;
     if json {
         print_json(&info);
     } else {

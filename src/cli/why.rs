@@ -28,10 +28,18 @@ pub struct WhyArgs {
 pub fn run(args: WhyArgs) -> Result<ExitCode, CliError> {
     let json = args.json;
     let home = LassoHome::from_env().map_err(|e| CliError::from(e).json(json))?;
-    let store = ProfileStore::new(&home, args.dir.as_deref()).map_err(|e| CliError::from(e).json(json))?;
-    let profile = store.resolve(&args.profile).map_err(|e| CliError::from(e).json(json))?;
-    let gate = Gate::new(profile.gate_policy())
-        .map_err(|e| CliError::msg(format!("profile `{}` cannot be turned into a command gate: {e}", profile.name)).json(json))?;
+    let store =
+        ProfileStore::new(&home, args.dir.as_deref()).map_err(|e| CliError::from(e).json(json))?;
+    let profile = store
+        .resolve(&args.profile)
+        .map_err(|e| CliError::from(e).json(json))?;
+    let gate = Gate::new(profile.gate_policy()).map_err(|e| {
+        CliError::msg(format!(
+            "profile `{}` cannot be turned into a command gate: {e}",
+            profile.name
+        ))
+        .json(json)
+    })?;
     let command = args.command.join(" ");
     let verdict = gate.check(&command);
     let d = &verdict.decision;
@@ -40,7 +48,16 @@ pub fn run(args: WhyArgs) -> Result<ExitCode, CliError> {
     } else if d.allowed {
         println!("allowed under profile {}: {}", profile.name, d.reason);
     } else {
-        println!("blocked under profile {} by rule {}: {}", profile.name, rule_name(&d.rule), d.reason);
+        println!(
+            "blocked under profile {} by rule {}: {}",
+            profile.name,
+            rule_name(&d.rule),
+            d.reason
+        );
     }
-    Ok(if d.allowed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if d.allowed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -36,9 +36,18 @@ pub(crate) struct Parsed<'w> {
     pub rest: usize,
     /// The selected subcommand's spec.
     pub sub: Option<&'static Spec>,
+    /// Argument index from which words can no longer be options (after `--`, after the
+    /// operand of a program that stops there); `usize::MAX` when options never ended.
+    pub opts_end: usize,
 }
 
 impl<'w> Parsed<'w> {
+    /// Whether a word at argument index `i` (or appended at `i == args.len()`) could still be
+    /// read as an option.
+    pub(crate) fn open_at(&self, i: usize) -> bool {
+        i < self.opts_end
+    }
+
     pub(crate) fn operands(&self) -> impl Iterator<Item = &'w str> + '_ {
         self.items.iter().filter_map(|i| match i {
             Item::Operand { text, .. } => Some(*text),
@@ -55,9 +64,14 @@ impl<'w> Parsed<'w> {
     }
 
     /// Values of the options meaning canonical option `target`.
-    pub(crate) fn values_of<'a>(&'a self, target: &'a str) -> impl Iterator<Item = Option<&'w str>> + 'a {
+    pub(crate) fn values_of<'a>(
+        &'a self,
+        target: &'a str,
+    ) -> impl Iterator<Item = Option<&'w str>> + 'a {
         self.items.iter().filter_map(move |i| match *i {
-            Item::Opt { name, value, spec, .. } if spec.is(name, target) => Some(value),
+            Item::Opt {
+                name, value, spec, ..
+            } if spec.is(name, target) => Some(value),
             _ => None,
         })
     }
@@ -70,6 +84,7 @@ pub(crate) fn parse<'w>(spec: &'static Spec, args: &'w [Word<'_>], stop_early: b
         items: Vec::with_capacity(args.len() + 1),
         rest: args.len(),
         sub: None,
+        opts_end: usize::MAX,
     };
     let mut cur = spec;
     let mut i = 0;
@@ -85,8 +100,13 @@ pub(crate) fn parse<'w>(spec: &'static Spec, args: &'w [Word<'_>], stop_early: b
                 continue;
             }
             let mut selects_sub = false;
-            if !opts_done && p.sub.is_none() && (!cur.subs.is_empty() || cur.default_sub.is_some()) {
-                let found = cur.subs.iter().find(|s| s.names.contains(&w)).map(|s| s.spec);
+            if !opts_done && p.sub.is_none() && (!cur.subs.is_empty() || cur.default_sub.is_some())
+            {
+                let found = cur
+                    .subs
+                    .iter()
+                    .find(|s| s.names.contains(&w))
+                    .map(|s| s.spec);
                 if let Some(s) = found.or(cur.default_sub) {
                     cur = s;
                     p.sub = Some(s);
@@ -95,6 +115,8 @@ pub(crate) fn parse<'w>(spec: &'static Spec, args: &'w [Word<'_>], stop_early: b
             }
             if !selects_sub && cur.stop_at_operand && !opts_done {
                 p.rest = i;
+                // The operand itself would have been an option had it started with `-`.
+                p.opts_end = i + 1;
                 if stop_early {
                     return p;
                 }
@@ -122,6 +144,7 @@ pub(crate) fn parse<'w>(spec: &'static Spec, args: &'w [Word<'_>], stop_early: b
         if w == "--" {
             opts_done = true;
             i += 1;
+            p.opts_end = p.opts_end.min(i);
             if cur.stop_at_operand {
                 p.rest = i;
                 if stop_early {
@@ -157,6 +180,7 @@ pub(crate) fn parse<'w>(spec: &'static Spec, args: &'w [Word<'_>], stop_early: b
         if stop {
             opts_done = true;
             p.rest = i;
+            p.opts_end = p.opts_end.min(i);
             if stop_early && cur.stop_at_operand {
                 return p;
             }
@@ -228,7 +252,12 @@ fn cluster<'w>(
 
 /// A dash-less first word read as a cluster whose value-taking letters consume the following
 /// words in order (`tar czf out.tgz src`, `tar xvfC a.tar dir`). Returns the next index.
-fn old_style<'w>(spec: &'static Spec, w: &'w str, args: &'w [Word<'_>], items: &mut Vec<Item<'w>>) -> usize {
+fn old_style<'w>(
+    spec: &'static Spec,
+    w: &'w str,
+    args: &'w [Word<'_>],
+    items: &mut Vec<Item<'w>>,
+) -> usize {
     let mut next = 1;
     for c in w.chars() {
         let value = match spec.short_arg(c) {
@@ -271,8 +300,16 @@ mod tests {
         p.items
             .iter()
             .map(|i| match i {
-                Item::Opt { name: OptName::Short(c), value, .. } => format!("-{c}={value:?}"),
-                Item::Opt { name: OptName::Long(n), value, .. } => format!("{n}={value:?}"),
+                Item::Opt {
+                    name: OptName::Short(c),
+                    value,
+                    ..
+                } => format!("-{c}={value:?}"),
+                Item::Opt {
+                    name: OptName::Long(n),
+                    value,
+                    ..
+                } => format!("{n}={value:?}"),
                 Item::Operand { text, .. } => (*text).to_owned(),
             })
             .collect()
@@ -287,40 +324,70 @@ mod tests {
     #[test]
     fn clusters_and_values() {
         assert_eq!(run("python3 -Ic x"), ["-I=None", "-c=Some(\"x\")"]);
-        assert_eq!(run("python3 -Icimport y"), ["-I=None", "-c=Some(\"import\")", "y"]);
-        assert_eq!(run("python3 -m pytest -c x"), ["-m=Some(\"pytest\")", "-c", "x"]);
-        assert_eq!(run("curl -so /etc/x http://h"), ["-s=None", "-o=Some(\"/etc/x\")", "http://h"]);
-        assert_eq!(run("perl -lane print"), ["-l=None", "-a=None", "-n=None", "-e=Some(\"print\")"]);
+        assert_eq!(
+            run("python3 -Icimport y"),
+            ["-I=None", "-c=Some(\"import\")", "y"]
+        );
+        assert_eq!(
+            run("python3 -m pytest -c x"),
+            ["-m=Some(\"pytest\")", "-c", "x"]
+        );
+        assert_eq!(
+            run("curl -so /etc/x http://h"),
+            ["-s=None", "-o=Some(\"/etc/x\")", "http://h"]
+        );
+        assert_eq!(
+            run("perl -lane print"),
+            ["-l=None", "-a=None", "-n=None", "-e=Some(\"print\")"]
+        );
         assert_eq!(run("perl -pie x"), ["-p=None", "-i=None", "-e=Some(\"x\")"]);
-        assert_eq!(run("perl -i.bak -Mwarnings s"), ["-i=Some(\".bak\")", "-M=Some(\"warnings\")", "s"]);
-        assert_eq!(run("perl -l0777ne x"), ["-l=Some(\"0777\")", "-n=None", "-e=Some(\"x\")"]);
+        assert_eq!(
+            run("perl -i.bak -Mwarnings s"),
+            ["-i=Some(\".bak\")", "-M=Some(\"warnings\")", "s"]
+        );
+        assert_eq!(
+            run("perl -l0777ne x"),
+            ["-l=Some(\"0777\")", "-n=None", "-e=Some(\"x\")"]
+        );
         assert_eq!(run("perl -CSDe x"), ["-C=Some(\"SD\")", "-e=Some(\"x\")"]);
-        assert_eq!(run("sed -i.bak -n --expression=p f"), [
-            "-i=Some(\".bak\")",
-            "-n=None",
-            "--expression=Some(\"p\")",
-            "f"
-        ]);
+        assert_eq!(
+            run("sed -i.bak -n --expression=p f"),
+            [
+                "-i=Some(\".bak\")",
+                "-n=None",
+                "--expression=Some(\"p\")",
+                "f"
+            ]
+        );
     }
 
     #[test]
     fn subcommands_and_abbreviations() {
-        assert_eq!(run("git -C dir push -fu origin +main"), [
-            "-C=Some(\"dir\")",
-            "push",
-            "-f=None",
-            "-u=None",
-            "origin",
-            "+main",
-            "+refspec=None"
-        ]);
-        assert_eq!(run("tar --use-compress rm -cf a x"), [
-            "--use-compress=Some(\"rm\")",
-            "-c=None",
-            "-f=Some(\"a\")",
-            "x"
-        ]);
-        assert_eq!(run("tar czf out.tgz src"), ["-c=None", "-z=None", "-f=Some(\"out.tgz\")", "src"]);
+        assert_eq!(
+            run("git -C dir push -fu origin +main"),
+            [
+                "-C=Some(\"dir\")",
+                "push",
+                "-f=None",
+                "-u=None",
+                "origin",
+                "+main",
+                "+refspec=None"
+            ]
+        );
+        assert_eq!(
+            run("tar --use-compress rm -cf a x"),
+            [
+                "--use-compress=Some(\"rm\")",
+                "-c=None",
+                "-f=Some(\"a\")",
+                "x"
+            ]
+        );
+        assert_eq!(
+            run("tar czf out.tgz src"),
+            ["-c=None", "-z=None", "-f=Some(\"out.tgz\")", "src"]
+        );
         assert_eq!(run("git push -- +x"), ["push", "+x", "+refspec=None"]);
     }
 

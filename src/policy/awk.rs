@@ -37,9 +37,9 @@ enum T {
 }
 
 const PUNCT: &[&str] = &[
-    "|&", "||", "&&", ">>", ">=", "<=", "==", "!=", "++", "--", "+=", "-=", "*=", "/=", "%=",
-    "^=", "**", "|", ">", "<", "(", ")", "{", "}", "[", "]", ";", ",", "+", "-", "*", "/", "%",
-    "^", "!", "?", ":", "=", "~", "$",
+    "|&", "||", "&&", ">>", ">=", "<=", "==", "!=", "++", "--", "+=", "-=", "*=", "/=", "%=", "^=",
+    "**", "|", ">", "<", "(", ")", "{", "}", "[", "]", ";", ",", "+", "-", "*", "/", "%", "^", "!",
+    "?", ":", "=", "~", "$",
 ];
 
 fn unescape(raw: &str) -> String {
@@ -123,7 +123,9 @@ fn tokenize(src: &str) -> Vec<T> {
                 }
                 out.push(T::Ident(src[start..i].to_owned()));
             }
-            c if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) => {
+            c if c.is_ascii_digit()
+                || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) =>
+            {
                 while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.') {
                     i += 1;
                 }
@@ -280,7 +282,10 @@ mod tests {
         ] {
             let f = analyse(p);
             assert_eq!(f.exec, None, "{p}");
-            assert!(f.writes.iter().all(|t| matches!(t, Target::Literal(_))), "{p}: {f:?}");
+            assert!(
+                f.writes.iter().all(|t| matches!(t, Target::Literal(_))),
+                "{p}: {f:?}"
+            );
         }
         assert_eq!(analyse("{ print ($1 > 2) }").writes, []);
         assert_eq!(analyse("{ if ($3 > 5) print $1 }").writes, []);

@@ -271,7 +271,11 @@ fn dollar_error(src: &str, i: usize) -> LexError {
                 .find(|&(k, c)| !(c.is_ascii_alphanumeric() || c == '_') || k >= 24)
                 .map_or(src.len(), |(k, c)| {
                     // Include one special character (`${`, `$'`, `$?`) so the user sees it.
-                    if k == 0 { i + 1 + c.len_utf8() } else { i + 1 + k }
+                    if k == 0 {
+                        i + 1 + c.len_utf8()
+                    } else {
+                        i + 1 + k
+                    }
                 });
             LexError::new(
                 Rule::Expansion,
@@ -329,7 +333,9 @@ fn lex_word<'a>(src: &'a str, start: usize, toks: &mut Vec<Tok<'a>>) -> Result<u
                 let close = src[i + 1..].find('\'').ok_or_else(|| {
                     LexError::new(
                         Rule::Syntax,
-                        format!("unterminated single quote starting at byte {i}; close it with `'`"),
+                        format!(
+                            "unterminated single quote starting at byte {i}; close it with `'`"
+                        ),
                     )
                 })?;
                 own.push_str(&src[i + 1..i + 1 + close]);
@@ -435,7 +441,9 @@ fn lex_dquote(src: &str, open: usize, out: &mut String) -> Result<usize, LexErro
                 None => {
                     return Err(LexError::new(
                         Rule::Syntax,
-                        format!("unterminated double quote starting at byte {open}; close it with `\"`"),
+                        format!(
+                            "unterminated double quote starting at byte {open}; close it with `\"`"
+                        ),
                     ));
                 }
             },
@@ -468,8 +476,14 @@ mod tests {
 
     #[test]
     fn quoting_and_escapes() {
-        assert_eq!(words("git commit -m 'a; b'"), ["git", "commit", "-m", "a; b"]);
-        assert_eq!(words(r#"echo "fix: \"quoted\"""#), ["echo", "fix: \"quoted\""]);
+        assert_eq!(
+            words("git commit -m 'a; b'"),
+            ["git", "commit", "-m", "a; b"]
+        );
+        assert_eq!(
+            words(r#"echo "fix: \"quoted\"""#),
+            ["echo", "fix: \"quoted\""]
+        );
         assert_eq!(words(r#"echo "a\nb" \$x"#), ["echo", "a\\nb", "$x"]);
         assert_eq!(words(r"\rm r''m /bin/r\m"), ["rm", "rm", "/bin/rm"]);
         assert_eq!(words("echo ''"), ["echo", ""]);
@@ -482,19 +496,25 @@ mod tests {
     fn operators_and_redirections() {
         assert_eq!(
             words("ls -la|head -5&&echo ok||x;y&"),
-            ["ls", "-la", "<|>", "head", "-5", "<&&>", "echo", "ok", "<||>", "x", "<;>", "y", "<&>"]
+            [
+                "ls", "-la", "<|>", "head", "-5", "<&&>", "echo", "ok", "<||>", "x", "<;>", "y",
+                "<&>"
+            ]
         );
-        assert_eq!(words("a 2>&1 >x 2>>y <z"), [
-            "a",
-            "<Some(2)>&>",
-            "1",
-            "<None>>",
-            "x",
-            "<Some(2)>>>",
-            "y",
-            "<None<>",
-            "z"
-        ]);
+        assert_eq!(
+            words("a 2>&1 >x 2>>y <z"),
+            [
+                "a",
+                "<Some(2)>&>",
+                "1",
+                "<None>>",
+                "x",
+                "<Some(2)>>>",
+                "y",
+                "<None<>",
+                "z"
+            ]
+        );
         assert_eq!(words("a &>x |& b"), ["a", "<None&>>", "x", "<|&>", "b"]);
         assert_eq!(words("(ls)"), ["<(>", "ls", "<)>"]);
         assert_eq!(words("a2>x"), ["a2", "<None>>", "x"]);

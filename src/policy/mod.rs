@@ -95,9 +95,13 @@ pub enum GateConfigError {
         "workspace `{0}` is not an absolute path; set it to the absolute path of the workspace inside the sandbox (e.g. `/workspace`)"
     )]
     RelativeWorkspace(String),
-    #[error("home `{0}` is not an absolute path; set it to $HOME inside the sandbox (e.g. `/home/agent`)")]
+    #[error(
+        "home `{0}` is not an absolute path; set it to $HOME inside the sandbox (e.g. `/home/agent`)"
+    )]
     RelativeHome(String),
-    #[error("writable path `{0}` is not absolute; write it as an absolute directory such as `/tmp` (or `~/dir`)")]
+    #[error(
+        "writable path `{0}` is not absolute; write it as an absolute directory such as `/tmp` (or `~/dir`)"
+    )]
     RelativeWritablePath(String),
     #[error(
         "hidden path `{0}` is not absolute; write it as an absolute path or glob such as `/proc/*/environ` (or `~/.ssh`)"
@@ -144,7 +148,8 @@ impl Gate {
         };
         let mut writable = Vec::with_capacity(policy.writable_paths.len());
         for w in &policy.writable_paths {
-            writable.push(expand(w).ok_or_else(|| GateConfigError::RelativeWritablePath(w.clone()))?);
+            writable
+                .push(expand(w).ok_or_else(|| GateConfigError::RelativeWritablePath(w.clone()))?);
         }
         let mut hidden = Vec::with_capacity(policy.hidden_paths.len());
         for h in &policy.hidden_paths {
@@ -195,7 +200,8 @@ impl Gate {
                     allowed: true,
                     rule: Rule::Allowed,
                     reason: if checker.stages == 1 {
-                        "allowed: 1 stage checked, every program, argument and path passed".to_owned()
+                        "allowed: 1 stage checked, every program, argument and path passed"
+                            .to_owned()
                     } else {
                         format!(
                             "allowed: {} stages checked, every program, argument and path passed",

@@ -8,7 +8,7 @@
 //! because the gate does not model it.
 
 use super::Rule;
-use super::lexer::{ASSIGN, LexError, Op, Redir, Tok, Word};
+use super::lexer::{ASSIGN, BRACE, LexError, Op, Redir, Tok, Word};
 
 /// Reserved words and grouping characters that start or continue a compound command when
 /// they appear in command position.
@@ -66,6 +66,12 @@ pub(crate) fn parse(toks: Vec<Tok<'_>>) -> Result<Vec<Stage<'_>>, LexError> {
         let inherited = groups.last().copied().unwrap_or(false);
         match tok {
             Tok::Word(w) => {
+                if w.has(BRACE) {
+                    return Err(unsupported(format!(
+                        "`{}` uses brace expansion, which the gate does not expand; write each word out",
+                        w.text
+                    )));
+                }
                 if after_close {
                     return Err(syntax(format!(
                         "`{}` follows `)` directly; put an operator such as `;` or `&&` between them",
@@ -135,7 +141,9 @@ pub(crate) fn parse(toks: Vec<Tok<'_>>) -> Result<Vec<Stage<'_>>, LexError> {
                     return Err(syntax("`)` has no matching `(`".to_owned()));
                 }
                 if let Some(op) = need {
-                    return Err(syntax(format!("`{op}` is followed by `)` with no command in between")));
+                    return Err(syntax(format!(
+                        "`{op}` is followed by `)` with no command in between"
+                    )));
                 }
                 if let Some(st) = cur.take() {
                     stages.push(st);
@@ -209,7 +217,15 @@ mod tests {
     fn lists_and_pipelines() {
         let s = stages("FOO=1 npm test && ls -la | head -5; (cd src && ls) > out &");
         assert_eq!(s.len(), 6);
-        assert_eq!(s[0], (vec!["FOO=1".into(), "npm".into(), "test".into()], 1, 0, false));
+        assert_eq!(
+            s[0],
+            (
+                vec!["FOO=1".into(), "npm".into(), "test".into()],
+                1,
+                0,
+                false
+            )
+        );
         assert!(s[2].3, "head reads the pipe");
         assert_eq!(s[3].0, ["cd", "src"]);
         assert_eq!(s[5], (vec![], 0, 1, false), "redirection of the subshell");
@@ -219,7 +235,11 @@ mod tests {
         assert_eq!(s[0].0, ["ls", "x"]);
         assert_eq!(s[0].2, 2);
         assert_eq!(stages("ls;").len(), 1);
-        assert_eq!(stages("ls FOO=1")[0].1, 0, "assignment after the command is an argument");
+        assert_eq!(
+            stages("ls FOO=1")[0].1,
+            0,
+            "assignment after the command is an argument"
+        );
     }
 
     #[test]
@@ -244,7 +264,18 @@ mod tests {
 
     #[test]
     fn dangling_and_unbalanced() {
-        for src in ["ls |", "| ls", "ls && && ls", "; ls", "ls >", "(ls", "ls)", "()", "(ls) x", "ls && ;"] {
+        for src in [
+            "ls |",
+            "| ls",
+            "ls && && ls",
+            "; ls",
+            "ls >",
+            "(ls",
+            "ls)",
+            "()",
+            "(ls) x",
+            "ls && ;",
+        ] {
             assert_eq!(err(src), Rule::Syntax, "{src}");
         }
     }

@@ -321,11 +321,26 @@ mod tests {
 
     #[test]
     fn normalisation_and_traversal() {
-        assert_eq!(res("/workspace", "src/../a.txt"), ("/workspace/a.txt".into(), false));
-        assert_eq!(res("/workspace", "../../etc/passwd"), ("/etc/passwd".into(), true));
-        assert_eq!(res("/workspace", "/workspace/../etc/shadow"), ("/etc/shadow".into(), true));
-        assert_eq!(res("/workspace", "/tmp/../etc/hosts"), ("/etc/hosts".into(), false));
-        assert_eq!(res("/workspace", "./a//b/."), ("/workspace/a/b".into(), false));
+        assert_eq!(
+            res("/workspace", "src/../a.txt"),
+            ("/workspace/a.txt".into(), false)
+        );
+        assert_eq!(
+            res("/workspace", "../../etc/passwd"),
+            ("/etc/passwd".into(), true)
+        );
+        assert_eq!(
+            res("/workspace", "/workspace/../etc/shadow"),
+            ("/etc/shadow".into(), true)
+        );
+        assert_eq!(
+            res("/workspace", "/tmp/../etc/hosts"),
+            ("/etc/hosts".into(), false)
+        );
+        assert_eq!(
+            res("/workspace", "./a//b/."),
+            ("/workspace/a/b".into(), false)
+        );
         assert_eq!(res("/workspace", "/../../x"), ("/x".into(), false));
         assert_eq!(res("/workspace", ".."), ("".into(), true));
         assert_eq!(normalize_abs("/"), "");
@@ -344,9 +359,17 @@ mod tests {
         decoded_forms("%252e%252e/x", &mut forms);
         assert_eq!(forms, ["%2e%2e/x", "../x"]);
         decoded_forms("%25252e%25252e/x", &mut forms);
-        assert_eq!(forms.last().map(String::as_str), Some("../x"), "triple encoding");
+        assert_eq!(
+            forms.last().map(String::as_str),
+            Some("../x"),
+            "triple encoding"
+        );
         decoded_forms("%2525252e%2525252e/x", &mut forms);
-        assert_eq!(forms.last().map(String::as_str), Some("%2e%2e/x"), "three rounds at most");
+        assert_eq!(
+            forms.last().map(String::as_str),
+            Some("%2e%2e/x"),
+            "three rounds at most"
+        );
         decoded_forms("．．/x", &mut forms);
         assert_eq!(forms, ["../x"]);
         decoded_forms("..∕..∕etc", &mut forms);
@@ -384,14 +407,20 @@ mod tests {
         assert!(h.reached_by("/proc/*/env*"));
         assert!(h.reached_by("/*/*/*"));
         assert!(!h.reached_by("/proc/1/status"));
-        assert!(!h.reached_by("/proc/1"), "an ancestor is not the hidden path");
+        assert!(
+            !h.reached_by("/proc/1"),
+            "an ancestor is not the hidden path"
+        );
         let s = Hidden::new("/etc/shadow", "/etc/shadow");
         assert!(s.reached_by("/etc/shadow"));
         assert!(s.reached_by("/etc/shadow/x"));
         assert!(s.reached_by("/etc/sha*"));
         assert!(s.reached_by("/e?c/*"));
         assert!(!s.reached_by("/etc/passwd"));
-        assert!(hidden_near(&[Hidden::new("/workspace/.env", "/workspace/.env")], "/workspace"));
+        assert!(hidden_near(
+            &[Hidden::new("/workspace/.env", "/workspace/.env")],
+            "/workspace"
+        ));
         assert!(!hidden_near(&[s], "/workspace"));
     }
 }

@@ -24,23 +24,36 @@ fn operand_words<'p>(parsed: &'p Parsed<'_>) -> impl Iterator<Item = (usize, &'p
     })
 }
 
-pub(crate) fn python(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], parsed: &Parsed<'_>) -> Res {
+pub(crate) fn python(
+    ck: &mut Checker<'_>,
+    program: &str,
+    words: &[Word<'_>],
+    parsed: &Parsed<'_>,
+) -> Res {
     let Some(Some(module)) = parsed.values_of("-m").next() else {
         return Ok(());
     };
     let rest = &words[(1 + parsed.rest).min(words.len())..];
     let allow = ck.code_eval_allowed();
     match module {
-        "timeit" | "code" | "IPython" if !allow => {
-            Err(ck.code_eval(program, &format!("-m {module}"), "evaluates Python code given as arguments or input"))
-        }
-        "pdb" | "ipdb" | "cProfile" | "profile" | "trace" if !allow && rest.iter().any(|w| w.text == "-c") => {
-            Err(ck.code_eval(program, &format!("-m {module} -c"), "runs code given on the command line"))
+        "timeit" | "code" | "IPython" if !allow => Err(ck.code_eval(
+            program,
+            &format!("-m {module}"),
+            "evaluates Python code given as arguments or input",
+        )),
+        "pdb" | "ipdb" | "cProfile" | "profile" | "trace"
+            if !allow && rest.iter().any(|w| w.text == "-c") =>
+        {
+            Err(ck.code_eval(
+                program,
+                &format!("-m {module} -c"),
+                "runs code given on the command line",
+            ))
         }
         "pip" | "pip3" => {
             ck.blacklist_check("pip", "as `python -m pip`")?;
             let p = args::parse(&PIP, rest, false);
-            ck.blocked("pip", &p)
+            ck.blocked("pip", rest, &p)
         }
         _ => Ok(()),
     }
@@ -53,7 +66,11 @@ pub(crate) fn node(ck: &mut Checker<'_>, program: &str, parsed: &Parsed<'_>) -> 
     for target in ["--require", "--import", "--loader", "--experimental-loader"] {
         for v in parsed.values_of(target).flatten() {
             if v.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("data:")) {
-                return Err(ck.code_eval(program, target, "imports a `data:` URL, which is inline code"));
+                return Err(ck.code_eval(
+                    program,
+                    target,
+                    "imports a `data:` URL, which is inline code",
+                ));
             }
         }
     }
@@ -71,12 +88,18 @@ pub(crate) fn perl(ck: &mut Checker<'_>, program: &str, parsed: &Parsed<'_>) -> 
             let m = v.strip_prefix('-').unwrap_or(v);
             let (name, args) = m.split_once('=').unwrap_or((m, ""));
             let ok = !name.is_empty()
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
                 && args
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ',' | ':' | '.' | '-'));
             if !ok {
-                return Err(ck.code_eval(program, &format!("{opt}{v}"), "splices its argument into Perl code"));
+                return Err(ck.code_eval(
+                    program,
+                    &format!("{opt}{v}"),
+                    "splices its argument into Perl code",
+                ));
             }
         }
     }
@@ -113,7 +136,7 @@ pub(crate) fn sed(ck: &mut Checker<'_>, program: &str, parsed: &Parsed<'_>) -> R
             program,
             "",
             &format!(
-                "has a script the gate cannot parse ({problem}), so it cannot rule out the `e` command that"
+                "has a script the gate cannot parse ({problem}), so it may run commands through sed's `e` command"
             ),
         )),
         Err(_) => Ok(()),
@@ -128,7 +151,11 @@ pub(crate) fn awk(ck: &mut Checker<'_>, program: &str, parsed: &Parsed<'_>) -> R
         let (name, value) = w.split_once('=').unwrap_or((w, ""));
         if !name.is_empty() && "source".starts_with(name) {
             sources.push(value);
-        } else if !allow && ["exec", "file", "include", "load"].iter().any(|o| !name.is_empty() && o.starts_with(name)) {
+        } else if !allow
+            && ["exec", "file", "include", "load"]
+                .iter()
+                .any(|o| !name.is_empty() && o.starts_with(name))
+        {
             return Err(ck.code_eval(program, &format!("-W {w}"), "loads a program from a file"));
         }
     }
@@ -141,7 +168,11 @@ pub(crate) fn awk(ck: &mut Checker<'_>, program: &str, parsed: &Parsed<'_>) -> R
         if let Some(what) = facts.exec
             && !allow
         {
-            return Err(ck.code_eval(program, "", &format!("runs commands or loads code ({what} in the program)")));
+            return Err(ck.code_eval(
+                program,
+                "",
+                &format!("runs commands or loads code ({what} in the program)"),
+            ));
         }
         for s in &facts.strings {
             if s.contains('/') || s.starts_with('.') || s.starts_with('~') {
@@ -195,8 +226,14 @@ pub(crate) fn git_key_executes(key: &str) -> bool {
             | (
                 "core",
                 None,
-                "pager" | "editor" | "sshcommand" | "hookspath" | "fsmonitor" | "askpass"
-                    | "gitproxy" | "alternaterefscommand"
+                "pager"
+                    | "editor"
+                    | "sshcommand"
+                    | "hookspath"
+                    | "fsmonitor"
+                    | "askpass"
+                    | "gitproxy"
+                    | "alternaterefscommand"
             )
             | ("sequence", None, "editor")
             | ("diff", None, "external")
@@ -205,17 +242,31 @@ pub(crate) fn git_key_executes(key: &str) -> bool {
             | ("credential", _, "helper")
             | ("gpg", _, "program")
             | ("remote", Some(_), "uploadpack" | "receivepack")
-            | ("difftool" | "mergetool" | "man" | "browser", Some(_), "cmd" | "path")
+            | (
+                "difftool" | "mergetool" | "man" | "browser",
+                Some(_),
+                "cmd" | "path"
+            )
             | ("uploadpack", None, "packobjectshook")
             | ("protocol", _, "allow")
             | ("init", None, "templatedir")
             | ("submodule", Some(_), "update")
-            | ("sendemail", _, "sendmailcmd" | "tocmd" | "cccmd" | "smtpserver")
+            | (
+                "sendemail",
+                _,
+                "sendmailcmd" | "tocmd" | "cccmd" | "smtpserver"
+            )
             | ("web", None, "browser")
     )
 }
 
-pub(crate) fn git(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], parsed: &Parsed<'_>, depth: usize) -> Res {
+pub(crate) fn git(
+    ck: &mut Checker<'_>,
+    program: &str,
+    words: &[Word<'_>],
+    parsed: &Parsed<'_>,
+    depth: usize,
+) -> Res {
     let allow = ck.code_eval_allowed();
     if !allow {
         if let Some(w) = words[1..]
@@ -225,7 +276,7 @@ pub(crate) fn git(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], parse
             return Err(ck.code_eval(
                 program,
                 &w.text,
-                "uses the `ext::` transport, which runs a command,",
+                "uses the `ext::` transport, which runs a command",
             ));
         }
         for item in &parsed.items {
@@ -235,7 +286,11 @@ pub(crate) fn git(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], parse
                 ..
             } = item
             {
-                return Err(ck.code_eval(program, "--exec-path=", "runs git commands from another directory"));
+                return Err(ck.code_eval(
+                    program,
+                    "--exec-path=",
+                    "runs git commands from another directory",
+                ));
             }
         }
     }
@@ -250,30 +305,61 @@ pub(crate) fn git(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], parse
                 return Ok(());
             };
             let mut k = ops[pos].0 + 1;
-            while words.get(k).is_some_and(|w| matches!(&*w.text, "--recursive" | "-q" | "--quiet")) {
+            while words
+                .get(k)
+                .is_some_and(|w| matches!(&*w.text, "--recursive" | "-q" | "--quiet"))
+            {
                 k += 1;
             }
             if k >= words.len() {
                 return Ok(());
             }
-            let joined = words[k..].iter().map(|w| &*w.text).collect::<Vec<_>>().join(" ");
-            ck.nested(&joined, depth + 1, &Via { program, what: "submodule foreach" })
+            let joined = words[k..]
+                .iter()
+                .map(|w| &*w.text)
+                .collect::<Vec<_>>()
+                .join(" ");
+            ck.nested(
+                &joined,
+                depth + 1,
+                &Via {
+                    program,
+                    what: "submodule foreach",
+                },
+            )
         }
         "bisect" => match ops.get(1) {
-            Some(&(w, "run")) if w + 1 < words.len() => ck
-                .argv(&words[w + 1..], depth + 1, false)
-                .map_err(|b| b.via(&Via { program, what: "bisect run" })),
+            Some(&(w, "run")) if w + 1 < words.len() => {
+                ck.argv(&words[w + 1..], depth + 1, false).map_err(|b| {
+                    b.via(&Via {
+                        program,
+                        what: "bisect run",
+                    })
+                })
+            }
             _ => Ok(()),
         },
         _ => Ok(()),
     }
 }
 
-fn git_config(ck: &mut Checker<'_>, program: &str, parsed: &Parsed<'_>, ops: &[(usize, &str)]) -> Res {
+fn git_config(
+    ck: &mut Checker<'_>,
+    program: &str,
+    parsed: &Parsed<'_>,
+    ops: &[(usize, &str)],
+) -> Res {
     let reading = parsed.items.iter().any(|i| match *i {
         Item::Opt { name, spec, .. } => [
-            "--get", "--get-all", "--get-regexp", "--get-urlmatch", "--list", "--unset",
-            "--unset-all", "--remove-section", "--rename-section",
+            "--get",
+            "--get-all",
+            "--get-regexp",
+            "--get-urlmatch",
+            "--list",
+            "--unset",
+            "--unset-all",
+            "--remove-section",
+            "--rename-section",
         ]
         .iter()
         .any(|o| spec.is(name, o)),
@@ -285,7 +371,10 @@ fn git_config(ck: &mut Checker<'_>, program: &str, parsed: &Parsed<'_>, ops: &[(
     });
     let (key, writing) = match ops.first().map(|o| o.1) {
         Some("set") => (ops.get(1).map(|o| o.1), true),
-        Some("get" | "list" | "unset" | "rename-section" | "remove-section" | "edit" | "get-color" | "get-colorbool") => {
+        Some(
+            "get" | "list" | "unset" | "rename-section" | "remove-section" | "edit" | "get-color"
+            | "get-colorbool",
+        ) => {
             return Ok(());
         }
         Some(k) => (Some(k), !reading && (ops.len() >= 2 || adding)),
@@ -305,7 +394,14 @@ fn git_config(ck: &mut Checker<'_>, program: &str, parsed: &Parsed<'_>, ops: &[(
 pub(crate) fn tar(ck: &mut Checker<'_>, program: &str, parsed: &Parsed<'_>, depth: usize) -> Res {
     for v in parsed.values_of("--checkpoint-action").flatten() {
         if let Some(cmd) = v.strip_prefix("exec=") {
-            ck.nested(cmd, depth + 1, &Via { program, what: "--checkpoint-action=exec=" })?;
+            ck.nested(
+                cmd,
+                depth + 1,
+                &Via {
+                    program,
+                    what: "--checkpoint-action=exec=",
+                },
+            )?;
         }
     }
     Ok(())
@@ -328,9 +424,15 @@ pub(crate) fn vim(ck: &mut Checker<'_>, program: &str, parsed: &Parsed<'_>) -> R
     }
     for op in parsed.operands() {
         if let Some(cmd) = op.strip_prefix('+')
-            && !(cmd.is_empty() || cmd.bytes().all(|b| b.is_ascii_digit()) || cmd.starts_with(['/', '?']))
+            && !(cmd.is_empty()
+                || cmd.bytes().all(|b| b.is_ascii_digit())
+                || cmd.starts_with(['/', '?']))
         {
-            return Err(ck.code_eval(program, op, "runs an editor command, which can run shell commands,"));
+            return Err(ck.code_eval(
+                program,
+                op,
+                "runs an editor command, which can run shell commands",
+            ));
         }
     }
     for v in parsed.values_of("-u").flatten() {
@@ -350,14 +452,23 @@ pub(crate) fn ssh(ck: &mut Checker<'_>, program: &str, parsed: &Parsed<'_>, dept
             .next()
             .unwrap_or("")
             .to_ascii_lowercase();
-        if !allow && matches!(key.as_str(), "proxycommand" | "localcommand" | "permitlocalcommand" | "knownhostscommand") {
+        if !allow
+            && matches!(
+                key.as_str(),
+                "proxycommand" | "localcommand" | "permitlocalcommand" | "knownhostscommand"
+            )
+        {
             return Err(ck.code_eval(program, &format!("-o {v}"), "runs a local command"));
         }
     }
     if program != "ssh" {
         for v in parsed.values_of("-S").flatten() {
-            ck.argv(&[Word::lit(v)], depth + 1, false)
-                .map_err(|b| b.via(&Via { program, what: "-S" }))?;
+            ck.argv(&[Word::lit(v)], depth + 1, false).map_err(|b| {
+                b.via(&Via {
+                    program,
+                    what: "-S",
+                })
+            })?;
         }
     }
     Ok(())
@@ -368,9 +479,10 @@ pub(crate) fn cd(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], depth:
     if program == "popd" {
         return ck.chdir("-", false);
     }
-    let target = words[1..]
-        .iter()
-        .find(|w| !(w.text.starts_with('-') && w.text.len() > 1) || w.text.starts_with("--") && w.text.len() == 2);
+    let target = words[1..].iter().find(|w| {
+        !(w.text.starts_with('-') && w.text.len() > 1)
+            || w.text.starts_with("--") && w.text.len() == 2
+    });
     let target = target.filter(|w| w.text != "--");
     match target {
         None => ck.chdir("~", depth == 0),
@@ -387,7 +499,12 @@ pub(crate) fn cd(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], depth:
 }
 
 /// Builtins that assign variables by name (`export`, `read`, `printf -v`, ...).
-pub(crate) fn var_builtin(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], _parsed: &Parsed<'_>) -> Res {
+pub(crate) fn var_builtin(
+    ck: &mut Checker<'_>,
+    program: &str,
+    words: &[Word<'_>],
+    _parsed: &Parsed<'_>,
+) -> Res {
     let args: Vec<&str> = words[1..].iter().map(|w| &*w.text).collect();
     let refuse = |name: &str, why: &str| {
         Block::new(
@@ -403,7 +520,9 @@ pub(crate) fn var_builtin(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>
                     if program != "export" && a[1..].contains('n') {
                         return Err(Block::new(
                             Rule::UnsupportedSyntax,
-                            format!("`{program} {a}` creates a name reference, which the gate does not follow; assign variables directly"),
+                            format!(
+                                "`{program} {a}` creates a name reference, which the gate does not follow; assign variables directly"
+                            ),
                             Some(program),
                         ));
                     }
@@ -446,7 +565,9 @@ pub(crate) fn var_builtin(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>
                 "read" | "mapfile" | "readarray" => names.extend(operands),
                 "getopts" => names.extend(operands.get(1)),
                 "let" => names.extend(operands.iter().map(|o| {
-                    o.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next().unwrap_or("")
+                    o.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .next()
+                        .unwrap_or("")
                 })),
                 _ => {}
             }
@@ -467,12 +588,18 @@ pub(crate) fn shell_resolve(program: &str, words: &[Word<'_>]) -> Res {
     let refuse = |what: &str| {
         Err(Block::new(
             Rule::UnsupportedSyntax,
-            format!("`{program}` {what}, which would change what later command names run; the gate does not allow that"),
+            format!(
+                "`{program}` {what}, which would change what later command names run; the gate does not allow that"
+            ),
             Some(program),
         ))
     };
     match program {
-        "hash" if args.iter().any(|w| w.text.starts_with('-') && w.text.contains('p')) => {
+        "hash"
+            if args
+                .iter()
+                .any(|w| w.text.starts_with('-') && w.text.contains('p')) =>
+        {
             refuse("with `-p` binds a command name to an arbitrary file")
         }
         "enable" if !args.is_empty() => refuse("loads or disables shell builtins"),
@@ -485,11 +612,41 @@ pub(crate) fn shell_resolve(program: &str, words: &[Word<'_>]) -> Res {
 fn find_takes_arg(p: &str) -> bool {
     matches!(
         p,
-        "-name" | "-iname" | "-path" | "-ipath" | "-wholename" | "-iwholename" | "-regex" | "-iregex"
-            | "-type" | "-xtype" | "-user" | "-group" | "-perm" | "-size" | "-mtime" | "-atime"
-            | "-ctime" | "-mmin" | "-amin" | "-cmin" | "-samefile" | "-inum" | "-links"
-            | "-maxdepth" | "-mindepth" | "-printf" | "-fstype" | "-uid" | "-gid" | "-lname"
-            | "-ilname" | "-used" | "-context" | "-files0-from" | "-regextype"
+        "-name"
+            | "-iname"
+            | "-path"
+            | "-ipath"
+            | "-wholename"
+            | "-iwholename"
+            | "-regex"
+            | "-iregex"
+            | "-type"
+            | "-xtype"
+            | "-user"
+            | "-group"
+            | "-perm"
+            | "-size"
+            | "-mtime"
+            | "-atime"
+            | "-ctime"
+            | "-mmin"
+            | "-amin"
+            | "-cmin"
+            | "-samefile"
+            | "-inum"
+            | "-links"
+            | "-maxdepth"
+            | "-mindepth"
+            | "-printf"
+            | "-fstype"
+            | "-uid"
+            | "-gid"
+            | "-lname"
+            | "-ilname"
+            | "-used"
+            | "-context"
+            | "-files0-from"
+            | "-regextype"
     ) || p.starts_with("-newer")
 }
 
@@ -549,8 +706,12 @@ pub(crate) fn find(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], dept
             }
             "-delete" => {
                 items.push(opt);
-                ck.argv(&[Word::lit("rm")], depth + 1, false)
-                    .map_err(|b| b.via(&Via { program, what: "-delete" }))?;
+                ck.argv(&[Word::lit("rm")], depth + 1, false).map_err(|b| {
+                    b.via(&Via {
+                        program,
+                        what: "-delete",
+                    })
+                })?;
                 i += 1;
             }
             "-fprint" | "-fprint0" | "-fls" | "-fprintf" => {
@@ -580,6 +741,7 @@ pub(crate) fn find(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], dept
         items,
         rest: words.len(),
         sub: None,
+        opts_end: usize::MAX,
     };
-    ck.blocked(program, &parsed)
+    ck.blocked(program, &words[1..], &parsed)
 }

@@ -7,10 +7,10 @@
 //! `git push`, in any order and position. Rules are stored under the program's family
 //! ([`spec::family`]) so a rule for `pip` covers `pip3` too.
 
+use super::BlockedArgRule;
 use super::GateConfigError;
 use super::args::{Item, Parsed};
 use super::spec::{self, Kind, OptName, Spec};
-use super::BlockedArgRule;
 
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledRule {
@@ -39,8 +39,8 @@ fn invalid(rule: &BlockedArgRule, problem: impl Into<String>) -> GateConfigError
 
 /// Characters a shell would interpret; a pattern containing them cannot mean what it says.
 const SHELL_SYNTAX: &[char] = &[
-    ';', '&', '|', '<', '>', '(', ')', '$', '`', '\\', '"', '\'', '*', '?', '[', ']', '{', '}', '!',
-    '#', '~',
+    ';', '&', '|', '<', '>', '(', ')', '$', '`', '\\', '"', '\'', '*', '?', '[', ']', '{', '}',
+    '!', '#', '~',
 ];
 
 pub(crate) fn compile(rule: &BlockedArgRule) -> Result<CompiledRule, GateConfigError> {
@@ -53,10 +53,17 @@ pub(crate) fn compile(rule: &BlockedArgRule) -> Result<CompiledRule, GateConfigE
             program: rule.program.clone(),
         });
     }
-    if let Some(c) = rule.pattern.chars().find(|c| SHELL_SYNTAX.contains(c) || c.is_control()) {
+    if let Some(c) = rule
+        .pattern
+        .chars()
+        .find(|c| SHELL_SYNTAX.contains(c) || c.is_control())
+    {
         return Err(invalid(
             rule,
-            format!("it contains `{}`, which is shell syntax, not part of an argument", c.escape_default()),
+            format!(
+                "it contains `{}`, which is shell syntax, not part of an argument",
+                c.escape_default()
+            ),
         ));
     }
     let parts: Vec<&str> = rule.pattern.split_whitespace().collect();
@@ -77,7 +84,10 @@ pub(crate) fn compile(rule: &BlockedArgRule) -> Result<CompiledRule, GateConfigE
                 ));
             }
             if part == "-" || part == "--" {
-                return Err(invalid(rule, format!("`{part}` is not an option or subcommand word")));
+                return Err(invalid(
+                    rule,
+                    format!("`{part}` is not an option or subcommand word"),
+                ));
             }
             if words.is_empty()
                 && let Some(s) = spec
@@ -136,7 +146,14 @@ pub(crate) fn compile(rule: &BlockedArgRule) -> Result<CompiledRule, GateConfigE
     }
     Ok(CompiledRule {
         family: spec::family(program).to_owned(),
-        shown: format!("{}: {}", rule.program, rule.pattern.split_whitespace().collect::<Vec<_>>().join(" ")),
+        shown: format!(
+            "{}: {}",
+            rule.program,
+            rule.pattern
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
         words,
         opts,
     })
@@ -158,34 +175,47 @@ fn canonical(spec: &Spec, name: &str) -> String {
 }
 
 impl CompiledRule {
-    /// Whether this rule matches the parsed command.
-    pub(crate) fn matches(&self, parsed: &Parsed<'_>) -> bool {
-        if !self.words.is_empty() && !self.words_match(parsed) {
-            return false;
-        }
-        self.opts.iter().all(|ro| {
-            parsed.items.iter().any(|item| match *item {
+    /// Whether this rule matches the parsed command: if so, the argument index of the word
+    /// that decided it (the first matching option, or the first subcommand word).
+    pub(crate) fn matches(&self, parsed: &Parsed<'_>) -> Option<usize> {
+        let word_at = match self.words.is_empty() {
+            true => None,
+            false => Some(self.words_match(parsed)?),
+        };
+        let mut opt_at = None;
+        for ro in &self.opts {
+            let hit = parsed.items.iter().find_map(|item| match *item {
                 Item::Opt {
-                    name, value, spec, ..
-                } => {
-                    spec.is(name, &ro.name)
-                        && ro.value.as_deref().is_none_or(|want| value == Some(want))
+                    name,
+                    value,
+                    spec,
+                    word,
+                } if spec.is(name, &ro.name)
+                    && ro.value.as_deref().is_none_or(|want| value == Some(want)) =>
+                {
+                    Some(word)
                 }
-                Item::Operand { .. } => false,
-            })
-        })
+                _ => None,
+            })?;
+            opt_at.get_or_insert(hit);
+        }
+        // A compiled rule has at least one word or option, so one of these is set.
+        opt_at.or(word_at)
     }
 
     /// The rule's subcommand words must be the command's leading operands. An operand that may
     /// be the value of an option the table does not know can be skipped (over-approximation).
-    fn words_match(&self, parsed: &Parsed<'_>) -> bool {
-        let ops: Vec<(&str, bool)> = parsed
+    /// Returns the argument index of the first matched word.
+    fn words_match(&self, parsed: &Parsed<'_>) -> Option<usize> {
+        let ops: Vec<(&str, bool, usize)> = parsed
             .items
             .iter()
             .filter_map(|i| match *i {
                 Item::Operand {
-                    text, maybe_value, ..
-                } => Some((text, maybe_value)),
+                    text,
+                    maybe_value,
+                    word,
+                } => Some((text, maybe_value, word)),
                 Item::Opt { .. } => None,
             })
             .collect();
@@ -195,16 +225,16 @@ impl CompiledRule {
                     .words
                     .iter()
                     .zip(&ops[start..])
-                    .all(|(w, (o, _))| w == o)
+                    .all(|(w, (o, _, _))| w == o)
             {
-                return true;
+                return Some(ops[start].2);
             }
             // Only skip operands that might be option values.
             if !ops[start].1 {
-                return false;
+                return None;
             }
         }
-        false
+        None
     }
 }
 
@@ -235,7 +265,10 @@ mod tests {
             let err = compile(&rule(p, pat)).unwrap_err();
             let msg = err.to_string();
             assert!(msg.contains(p), "{msg}");
-            assert!(matches!(err, GateConfigError::InvalidPattern { .. }), "{pat}: {msg}");
+            assert!(
+                matches!(err, GateConfigError::InvalidPattern { .. }),
+                "{pat}: {msg}"
+            );
         }
         assert!(matches!(
             compile(&rule("/usr/bin/git", "push")),
@@ -249,7 +282,10 @@ mod tests {
         assert_eq!(r.opts[0].name, "--force");
         assert_eq!(r.family, "git");
         let r = compile(&rule("pip3", "install -e")).unwrap();
-        assert_eq!((r.family.as_str(), r.opts[0].name.as_str()), ("pip", "--editable"));
+        assert_eq!(
+            (r.family.as_str(), r.opts[0].name.as_str()),
+            ("pip", "--editable")
+        );
         let r = compile(&rule("git", "push -fu")).unwrap();
         assert_eq!(r.opts.len(), 2);
         let r = compile(&rule("find", "-delete")).unwrap();

@@ -50,7 +50,9 @@ impl<'a> P<'a> {
     fn delimited(&mut self, d: u8) -> Result<(), String> {
         loop {
             match self.peek() {
-                None | Some(b'\n') => return Err(format!("unterminated `{}` expression", d as char)),
+                None | Some(b'\n') => {
+                    return Err(format!("unterminated `{}` expression", d as char));
+                }
                 Some(b'\\') => self.i += 2,
                 Some(c) if c == d => {
                     self.i += 1;
@@ -76,7 +78,10 @@ impl<'a> P<'a> {
                 self.regex_flags();
             }
             Some(b'\\') => {
-                let d = *self.b.get(self.i + 1).ok_or("`\\` at the end of an address")?;
+                let d = *self
+                    .b
+                    .get(self.i + 1)
+                    .ok_or("`\\` at the end of an address")?;
                 self.i += 2;
                 self.delimited(d)?;
                 self.regex_flags();
@@ -185,13 +190,19 @@ pub(crate) fn analyse(script: &str) -> Result<SedFacts<'_>, String> {
                 continue;
             }
             b'y' => {
-                let d = p.peek().ok_or("`y` needs a delimiter")?;
+                let d = p
+                    .peek()
+                    .filter(u8::is_ascii)
+                    .ok_or("`y` needs an ASCII delimiter")?;
                 p.i += 1;
                 p.delimited(d)?;
                 p.delimited(d)?;
             }
             b's' => {
-                let d = p.peek().ok_or("`s` needs a delimiter")?;
+                let d = p
+                    .peek()
+                    .filter(u8::is_ascii)
+                    .ok_or("`s` needs an ASCII delimiter")?;
                 if d == b'\n' || d == b'\\' {
                     return Err("`s` cannot use newline or backslash as its delimiter".into());
                 }

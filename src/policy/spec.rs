@@ -24,7 +24,11 @@ impl Hasher for Fnv {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
         for b in bytes {
             h ^= u64::from(*b);
             h = h.wrapping_mul(0x0100_0000_01b3);
@@ -104,6 +108,8 @@ pub(crate) struct WrapperSpec {
     pub c_after_operand: bool,
     /// Options giving the replacement string that input is substituted for (`xargs -I`).
     pub replace_opts: &'static [&'static str],
+    /// The wrapper adds words read from its input to the command's arguments (`xargs`).
+    pub appends_input: bool,
 }
 
 pub(crate) const WBASE: WrapperSpec = WrapperSpec {
@@ -119,6 +125,7 @@ pub(crate) const WBASE: WrapperSpec = WrapperSpec {
     no_operand_command: false,
     c_after_operand: false,
     replace_opts: &[],
+    appends_input: false,
 };
 
 /// How one program (or one subcommand) reads its arguments.
@@ -271,7 +278,11 @@ impl Spec {
         if same(target) {
             return true;
         }
-        if self.implies.iter().any(|(src, dst)| *dst == target && same(src)) {
+        if self
+            .implies
+            .iter()
+            .any(|(src, dst)| *dst == target && same(src))
+        {
             return true;
         }
         if let OptName::Long(n) = o
@@ -295,7 +306,11 @@ impl Spec {
     }
 
     /// The first canonical option of `list` that `o` means.
-    pub(crate) fn any_of(&self, o: OptName<'_>, list: &'static [&'static str]) -> Option<&'static str> {
+    pub(crate) fn any_of(
+        &self,
+        o: OptName<'_>,
+        list: &'static [&'static str],
+    ) -> Option<&'static str> {
         list.iter().find(|t| self.is(o, t)).copied()
     }
 
@@ -304,7 +319,8 @@ impl Spec {
     }
 }
 
-static INDEX: OnceLock<HashMap<&'static str, &'static Spec, BuildHasherDefault<Fnv>>> = OnceLock::new();
+static INDEX: OnceLock<HashMap<&'static str, &'static Spec, BuildHasherDefault<Fnv>>> =
+    OnceLock::new();
 
 /// The spec for a program basename. Versioned names fall back to their family
 /// (`python3.11` → python, `pip3.12` → pip) for argument semantics only.
@@ -360,17 +376,29 @@ mod tests {
         assert!(push.is(OptName::Short('f'), "--force"));
         assert!(push.is(OptName::Long("--force"), "--force"));
         assert!(push.is(OptName::Long("--forc"), "--force"));
-        assert!(push.is(OptName::Long("--forc"), "--force-with-lease"), "ambiguous matches all");
+        assert!(
+            push.is(OptName::Long("--forc"), "--force-with-lease"),
+            "ambiguous matches all"
+        );
         assert!(!push.is(OptName::Long("--force-with-lease"), "--force"));
         assert!(!push.is(OptName::Long("--f"), "--force") || push.prefixes);
         let log = lookup("git")
             .and_then(|g| g.subs.iter().find(|s| s.names.contains(&"log")))
             .map(|s| s.spec)
             .unwrap();
-        for o in [OptName::Short('p'), OptName::Short('u'), OptName::Short('U'), OptName::Long("--patch-with-stat"), OptName::Long("--unified")] {
+        for o in [
+            OptName::Short('p'),
+            OptName::Short('u'),
+            OptName::Short('U'),
+            OptName::Long("--patch-with-stat"),
+            OptName::Long("--unified"),
+        ] {
             assert!(log.is(o, "--patch"), "{o:?}");
         }
         let python = lookup("python3").unwrap();
-        assert!(!python.is(OptName::Long("--ch"), "--check-hash-based-pycs"), "no abbreviations");
+        assert!(
+            !python.is(OptName::Long("--ch"), "--check-hash-based-pycs"),
+            "no abbreviations"
+        );
     }
 }

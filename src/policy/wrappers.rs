@@ -8,18 +8,19 @@
 //! and gated as command lines. The wrapper itself has already passed the program lists, so
 //! every program in the chain must be allowed; the first failure decides.
 
+use super::Rule;
 use super::args::{self, Item};
-use super::engine::{Block, Checker, Res, Via};
-use super::lexer::{self, Tok, Word};
+use super::engine::{Block, Checker, Res, Via, XInput, is_stdin_name};
+use super::lexer::{self, BRACE, Tok, Word};
 use super::spec::{OptName, Spec, WrapperSpec};
 use super::table::SU;
-use super::Rule;
 
 /// Whether the option `o` (parsed under `spec`) is one of `list`.
 fn is_any(spec: &Spec, o: OptName<'_>, list: &'static [&'static str]) -> bool {
     spec.any_of(o, list).is_some()
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn wrapper(
     ck: &mut Checker<'_>,
     program: &str,
@@ -28,7 +29,10 @@ pub(crate) fn wrapper(
     words: &[Word<'_>],
     depth: usize,
     piped: bool,
+    xin: Option<XInput>,
 ) -> Res {
+    // Input from an outer `xargs` may only land in this wrapper's inner command's arguments.
+    let guard = xin.is_some() && !ck.code_eval_allowed();
     let parsed = args::parse(spec, &words[1..], true);
     ck.options(program, words, &parsed, depth)?;
     let mut shell = false;
@@ -36,7 +40,10 @@ pub(crate) fn wrapper(
     let mut taint: Option<String> = None;
     for item in &parsed.items {
         let Item::Opt {
-            name, value, spec: s, word,
+            name,
+            value,
+            spec: s,
+            word,
         } = *item
         else {
             continue;
@@ -53,30 +60,43 @@ pub(crate) fn wrapper(
         }
         if let Some(v) = value {
             if is_any(s, name, ws.string_opts) {
-                ck.nested(v, depth + 1, &Via { program, what: spelled })?;
+                if guard {
+                    return Err(ck.xargs_refusal(program));
+                }
+                ck.nested(
+                    v,
+                    depth + 1,
+                    &Via {
+                        program,
+                        what: spelled,
+                    },
+                )?;
                 no_exec = true;
             }
             if is_any(s, name, ws.split_opts) {
                 let rest = &words[1 + parsed.rest.min(words.len() - 1)..];
-                return env_split(ck, v, rest, depth, piped);
-            }
-            if program == "env" && s.is(name, "--unset") {
-                // Unsetting is harmless; the name is not a path.
-                continue;
+                return env_split(ck, v, rest, depth, piped, xin);
             }
         }
     }
-    ck.blocked(program, &parsed)?;
+    ck.blocked(program, &words[1..], &parsed)?;
     // The wrapper's own arguments, up to its command.
-    let cmd_start = 1 + parsed.rest;
-    ck.path_args(program, &words[..cmd_start.min(words.len())])?;
+    let cmd_start = (1 + parsed.rest).min(words.len());
+    ck.path_args(program, &words[..cmd_start])?;
     if no_exec {
-        return ck.path_args(program, &words[cmd_start.min(words.len()) - 1..]);
+        return ck.path_args(program, &words[cmd_start - 1..]);
     }
     let mut k = cmd_start;
     if ws.no_operand_command {
-        ck.path_args(program, &words[k.min(words.len()) - 1..])?;
-        return if ws.shell_if_empty && ws.string_opts.iter().all(|o| parsed.values_of(o).next().is_none()) {
+        if guard {
+            return Err(ck.xargs_refusal(program));
+        }
+        ck.path_args(program, &words[k - 1..])?;
+        let has_string = ws
+            .string_opts
+            .iter()
+            .any(|o| parsed.values_of(o).next().is_some());
+        return if ws.shell_if_empty && !has_string {
             run_shell(ck, program, depth, piped)
         } else {
             Ok(())
@@ -94,8 +114,18 @@ pub(crate) fn wrapper(
     {
         k += 1;
         if !ws.join_args {
+            if guard {
+                return Err(ck.xargs_refusal(program));
+            }
             return match words.get(k) {
-                Some(cmd) => ck.nested(&cmd.text, depth + 1, &Via { program, what: "-c" }),
+                Some(cmd) => ck.nested(
+                    &cmd.text,
+                    depth + 1,
+                    &Via {
+                        program,
+                        what: "-c",
+                    },
+                ),
                 None => Ok(()),
             };
         }
@@ -113,9 +143,18 @@ pub(crate) fn wrapper(
             k += 1;
         }
     }
-    let inner = &words[k.min(words.len())..];
+    if guard
+        && let Some(XInput::Replace(r)) = &xin
+        && words[1..k].iter().any(|w| w.text.contains(r.as_str()))
+    {
+        return Err(ck.xargs_refusal(program));
+    }
+    let inner = &words[k..];
     let via = Via { program, what: "" };
     if ws.join_args || (shell && !inner.is_empty()) {
+        if guard {
+            return Err(ck.xargs_refusal(program));
+        }
         if inner.is_empty() {
             return Ok(());
         }
@@ -123,22 +162,40 @@ pub(crate) fn wrapper(
         return ck.nested(&joined, depth + 1, &via);
     }
     if shell {
+        if guard {
+            return Err(ck.xargs_refusal(program));
+        }
         return run_shell(ck, program, depth, piped);
     }
     if inner.is_empty() {
         if let Some(cmd) = ws.default_command {
-            return ck.argv(&[Word::lit(cmd)], depth + 1, piped).map_err(|b| b.via(&via));
+            return ck
+                .argv(&[Word::lit(cmd)], depth + 1, piped)
+                .map_err(|b| b.via(&via));
+        }
+        if guard {
+            // The input would be the command.
+            return Err(ck.xargs_refusal(program));
         }
         if ws.shell_if_empty {
             return run_shell(ck, program, depth, piped);
         }
         return Ok(());
     }
+    ck.xargs_input = if ws.appends_input {
+        Some(match &taint {
+            Some(t) => XInput::Replace(t.clone()),
+            None => XInput::Append,
+        })
+    } else {
+        xin
+    };
     let pushed = taint.is_some();
     if let Some(t) = taint {
         ck.taint.push(t);
     }
     let r = ck.argv(inner, depth + 1, piped).map_err(|b| b.via(&via));
+    ck.xargs_input = None;
     if pushed {
         ck.taint.pop();
     }
@@ -166,8 +223,18 @@ fn join(words: &[Word<'_>]) -> String {
 
 /// `env -S STRING args...`: the string is split into arguments (env's own quoting is close
 /// to the shell's; its `\_` is a separator) and parsing continues as `env SPLIT... args...`.
-fn env_split(ck: &mut Checker<'_>, s: &str, rest: &[Word<'_>], depth: usize, piped: bool) -> Res {
-    let via = Via { program: "env", what: "-S" };
+fn env_split(
+    ck: &mut Checker<'_>,
+    s: &str,
+    rest: &[Word<'_>],
+    depth: usize,
+    piped: bool,
+    xin: Option<XInput>,
+) -> Res {
+    let via = Via {
+        program: "env",
+        what: "-S",
+    };
     if s.contains(['\\']) && has_env_escape(s) {
         return Err(Block::new(
             Rule::UnsupportedSyntax,
@@ -178,10 +245,21 @@ fn env_split(ck: &mut Checker<'_>, s: &str, rest: &[Word<'_>], depth: usize, pip
         ));
     }
     let text = s.replace("\\_", " ");
-    let toks = lexer::lex(&text).map_err(|e| Block::new(e.rule, e.message, Some("env")).via(&via))?;
+    let toks =
+        lexer::lex(&text).map_err(|e| Block::new(e.rule, e.message, Some("env")).via(&via))?;
     let mut argv: Vec<Word<'_>> = vec![Word::lit("env")];
     for t in toks {
         match t {
+            Tok::Word(w) if w.has(BRACE) => {
+                return Err(Block::new(
+                    Rule::UnsupportedSyntax,
+                    format!(
+                        "the `env -S` string `{s}` contains `{}`, which looks like brace expansion; env does not expand it, so write the arguments out instead",
+                        w.text
+                    ),
+                    Some("env"),
+                ));
+            }
             Tok::Word(w) => argv.push(w),
             _ => {
                 return Err(Block::new(
@@ -195,7 +273,10 @@ fn env_split(ck: &mut Checker<'_>, s: &str, rest: &[Word<'_>], depth: usize, pip
         }
     }
     argv.extend(rest.iter().cloned());
-    ck.argv(&argv, depth + 1, piped).map_err(|b| b.via(&via))
+    ck.xargs_input = xin;
+    let r = ck.argv(&argv, depth + 1, piped);
+    ck.xargs_input = None;
+    r
 }
 
 fn has_env_escape(s: &str) -> bool {
@@ -206,7 +287,14 @@ fn has_env_escape(s: &str) -> bool {
 
 /// `sh`, `bash`, ...: with `-c` (anywhere in an option cluster) the command string is gated;
 /// otherwise the shell runs a script file, or reads commands from its input.
-pub(crate) fn shell(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], depth: usize, piped: bool) -> Res {
+pub(crate) fn shell(
+    ck: &mut Checker<'_>,
+    program: &str,
+    words: &[Word<'_>],
+    depth: usize,
+    piped: bool,
+    xin: Option<&XInput>,
+) -> Res {
     let fish = program == "fish";
     let mut i = 1;
     let mut dash_c = false;
@@ -219,7 +307,9 @@ pub(crate) fn shell(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], dep
             break;
         }
         if let Some(long) = t.strip_prefix("--") {
-            let (name, val) = long.split_once('=').map_or((long, None), |(n, v)| (n, Some(v)));
+            let (name, val) = long
+                .split_once('=')
+                .map_or((long, None), |(n, v)| (n, Some(v)));
             match name {
                 "command" if fish => {
                     dash_c = true;
@@ -231,7 +321,14 @@ pub(crate) fn shell(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], dep
                         i += 1;
                     }
                     if let Some(v) = v {
-                        ck.nested(v, depth + 1, &Via { program, what: "--init-command" })?;
+                        ck.nested(
+                            v,
+                            depth + 1,
+                            &Via {
+                                program,
+                                what: "--init-command",
+                            },
+                        )?;
                     }
                 }
                 "rcfile" | "init-file" if val.is_none() => i += 1,
@@ -255,7 +352,14 @@ pub(crate) fn shell(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], dep
                 && t[1..].contains('C')
                 && let Some(v) = words.get(i + 1)
             {
-                ck.nested(&v.text, depth + 1, &Via { program, what: "-C" })?;
+                ck.nested(
+                    &v.text,
+                    depth + 1,
+                    &Via {
+                        program,
+                        what: "-C",
+                    },
+                )?;
             }
             i += 1 + values;
             continue;
@@ -263,21 +367,60 @@ pub(crate) fn shell(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], dep
         break;
     }
     let operands = &words[i.min(words.len())..];
+    if let Some(x) = xin
+        && !ck.code_eval_allowed()
+    {
+        // Input after a fixed `-c` command string only becomes `$0 $1 ...`, which the gate
+        // never lets the string expand; anywhere else it could be options or the script.
+        let cmd_end = (i + 1).min(words.len());
+        let safe = (dash_c || init.is_some())
+            && (init.is_some() || !operands.is_empty())
+            && match x {
+                XInput::Append => true,
+                XInput::Replace(r) => !words[1..cmd_end]
+                    .iter()
+                    .any(|w| w.text.contains(r.as_str())),
+            };
+        if !safe {
+            return Err(ck.xargs_refusal(program));
+        }
+    }
     if let Some(cmd) = init {
         ck.path_args(program, &words[..i.min(words.len())])?;
-        return ck.nested(cmd, depth + 1, &Via { program, what: "--command" });
+        return ck.nested(
+            cmd,
+            depth + 1,
+            &Via {
+                program,
+                what: "--command",
+            },
+        );
     }
     ck.path_args(program, &words[..i.min(words.len())])?;
     if dash_c {
         let Some((cmd, rest)) = operands.split_first() else {
-            return Ok(());
+            return Err(Block::new(
+                Rule::Syntax,
+                format!(
+                    "`{program} -c` has no command string after it; the shell would refuse to start"
+                ),
+                Some(program),
+            ));
         };
         for w in rest {
             ck.path_word(program, w)?;
         }
-        return ck.nested(&cmd.text, depth + 1, &Via { program, what: "-c" });
+        return ck.nested(
+            &cmd.text,
+            depth + 1,
+            &Via {
+                program,
+                what: "-c",
+            },
+        );
     }
-    if (stdin || operands.is_empty()) && piped && !ck.code_eval_allowed() {
+    let script_is_stdin = operands.first().is_some_and(|w| is_stdin_name(&w.text));
+    if (stdin || operands.is_empty() || script_is_stdin) && piped && !ck.code_eval_allowed() {
         return Err(ck.code_eval(program, "", "reads the commands it runs from a pipe"));
     }
     for w in operands {
@@ -288,12 +431,22 @@ pub(crate) fn shell(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], dep
 
 /// `su [options] [-] [user [args...]]` / `runuser`: `-c CMD` is a command line for the target
 /// user's shell; otherwise that shell runs with the remaining arguments.
-pub(crate) fn su(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], depth: usize, piped: bool) -> Res {
+pub(crate) fn su(
+    ck: &mut Checker<'_>,
+    program: &str,
+    words: &[Word<'_>],
+    depth: usize,
+    piped: bool,
+) -> Res {
     let parsed = args::parse(&SU, &words[1..], false);
     ck.options(program, words, &parsed, depth)?;
-    ck.blocked(program, &parsed)?;
+    ck.blocked(program, &words[1..], &parsed)?;
     ck.path_args(program, words)?;
-    let has_command = parsed.values_of("--command").chain(parsed.values_of("--session-command")).next().is_some();
+    let has_command = parsed
+        .values_of("--command")
+        .chain(parsed.values_of("--session-command"))
+        .next()
+        .is_some();
     if has_command {
         return Ok(());
     }
@@ -309,7 +462,9 @@ pub(crate) fn su(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], depth:
     if parsed.values_of("--user").next().is_some() {
         // runuser -u USER CMD...: a plain command.
         return match operands.first() {
-            Some(&first) => ck.argv(&words[first..], depth + 1, piped).map_err(|b| b.via(&via)),
+            Some(&first) => ck
+                .argv(&words[first..], depth + 1, piped)
+                .map_err(|b| b.via(&via)),
             None => Ok(()),
         };
     }

@@ -51,7 +51,8 @@ impl FromStr for EngineKind {
             _ => Err(RuntimeError::InvalidOption {
                 key: "LASSO_RUNTIME".into(),
                 value: s.into(),
-                reason: "must be `docker` or `podman` (or unset to use the first engine found)".into(),
+                reason: "must be `docker` or `podman` (or unset to use the first engine found)"
+                    .into(),
             }),
         }
     }
@@ -142,13 +143,22 @@ pub(crate) fn candidates(opts: &ConnectOptions) -> Vec<Candidate> {
             out.push(default_socket(PathBuf::from(p), "default Docker socket"));
         }
         if let Some(x) = &opts.xdg_runtime_dir {
-            out.push(default_socket(x.join("docker.sock"), "rootless Docker socket"));
+            out.push(default_socket(
+                x.join("docker.sock"),
+                "rootless Docker socket",
+            ));
         }
     };
     let podman_defaults = |out: &mut Vec<Candidate>| {
-        out.push(default_socket(PathBuf::from("/run/podman/podman.sock"), "default Podman socket"));
+        out.push(default_socket(
+            PathBuf::from("/run/podman/podman.sock"),
+            "default Podman socket",
+        ));
         if let Some(x) = &opts.xdg_runtime_dir {
-            out.push(default_socket(x.join("podman/podman.sock"), "rootless Podman socket"));
+            out.push(default_socket(
+                x.join("podman/podman.sock"),
+                "rootless Podman socket",
+            ));
         }
     };
     match opts.runtime {
@@ -233,7 +243,10 @@ pub(crate) struct Component {
 impl VersionResponse {
     /// Podman names itself in the components ("Podman Engine") or the platform name.
     pub fn kind(&self) -> EngineKind {
-        let podman = self.components.iter().any(|c| c.name.to_ascii_lowercase().contains("podman"))
+        let podman = self
+            .components
+            .iter()
+            .any(|c| c.name.to_ascii_lowercase().contains("podman"))
             || self
                 .platform
                 .as_ref()
@@ -320,14 +333,19 @@ impl Engine {
     }
 
     /// Connects to one endpoint without discovery.
-    pub async fn connect_to(endpoint: &Endpoint, opts: &ConnectOptions) -> Result<Engine, RuntimeError> {
-        Engine::probe(endpoint, opts).await.map_err(|error| RuntimeError::NoEngine {
-            attempts: vec![ConnectAttempt {
-                endpoint: endpoint.to_string(),
-                source: "explicit endpoint".into(),
-                error,
-            }],
-        })
+    pub async fn connect_to(
+        endpoint: &Endpoint,
+        opts: &ConnectOptions,
+    ) -> Result<Engine, RuntimeError> {
+        Engine::probe(endpoint, opts)
+            .await
+            .map_err(|error| RuntimeError::NoEngine {
+                attempts: vec![ConnectAttempt {
+                    endpoint: endpoint.to_string(),
+                    source: "explicit endpoint".into(),
+                    error,
+                }],
+            })
     }
 
     async fn probe(endpoint: &Endpoint, opts: &ConnectOptions) -> Result<Engine, String> {
@@ -341,16 +359,27 @@ impl Engine {
             .await
             .map_err(|e| describe_io_error(&e))?;
         if !ping.is_success() {
-            return Err(format!("/_ping answered HTTP {}: {}", ping.status, ping.error_message()));
+            return Err(format!(
+                "/_ping answered HTTP {}: {}",
+                ping.status,
+                ping.error_message()
+            ));
         }
         let v = http::request(endpoint, "GET", "/version", None, t)
             .await
             .map_err(|e| describe_io_error(&e))?;
         if !v.is_success() {
-            return Err(format!("/version answered HTTP {}: {}", v.status, v.error_message()));
+            return Err(format!(
+                "/version answered HTTP {}: {}",
+                v.status,
+                v.error_message()
+            ));
         }
-        let version: VersionResponse = serde_json::from_slice(&v.body)
-            .map_err(|e| format!("/version did not return engine version JSON ({e}); is this a container engine?"))?;
+        let version: VersionResponse = serde_json::from_slice(&v.body).map_err(|e| {
+            format!(
+                "/version did not return engine version JSON ({e}); is this a container engine?"
+            )
+        })?;
         let kind = version.kind();
         let secs = opts.request_timeout.as_secs().max(1);
         let docker = match endpoint {
@@ -359,9 +388,11 @@ impl Engine {
                 secs,
                 bollard::API_DEFAULT_VERSION,
             ),
-            Endpoint::Tcp { .. } => {
-                bollard::Docker::connect_with_http(&endpoint.to_string(), secs, bollard::API_DEFAULT_VERSION)
-            }
+            Endpoint::Tcp { .. } => bollard::Docker::connect_with_http(
+                &endpoint.to_string(),
+                secs,
+                bollard::API_DEFAULT_VERSION,
+            ),
         }
         .map_err(|e| format!("cannot set up the API client: {e}"))?;
         let docker = tokio::time::timeout(t, docker.negotiate_version())
@@ -402,7 +433,12 @@ impl Engine {
     }
 
     /// GET on the versioned compat API (or `/libpod/...` on Podman's native API).
-    pub(crate) async fn raw(&self, method: &str, path: &str, body: Option<&[u8]>) -> Result<RawResponse, RuntimeError> {
+    pub(crate) async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+    ) -> Result<RawResponse, RuntimeError> {
         let full = if path.starts_with("/libpod/") {
             let v = self.libpod_version.as_deref().unwrap_or("4.0.0");
             format!("/v{v}{path}")
@@ -431,10 +467,19 @@ impl Engine {
     }
 
     /// GET + JSON decode into a tolerant struct; non-2xx becomes an engine error.
-    pub(crate) async fn raw_json<T: serde::de::DeserializeOwned>(&self, op: &str, path: &str) -> Result<T, RuntimeError> {
+    pub(crate) async fn raw_json<T: serde::de::DeserializeOwned>(
+        &self,
+        op: &str,
+        path: &str,
+    ) -> Result<T, RuntimeError> {
         let r = self.raw("GET", path, None).await?;
         if !r.is_success() {
-            return Err(RuntimeError::from_status(self.kind, op.to_string(), r.status, r.error_message()));
+            return Err(RuntimeError::from_status(
+                self.kind,
+                op.to_string(),
+                r.status,
+                r.error_message(),
+            ));
         }
         serde_json::from_slice(&r.body).map_err(|e| RuntimeError::Protocol {
             engine: self.kind,
@@ -447,10 +492,14 @@ impl Engine {
 fn describe_io_error(e: &std::io::Error) -> String {
     use std::io::ErrorKind as K;
     match e.kind() {
-        K::PermissionDenied => "permission denied: add your user to the `docker` group, use the rootless socket \
+        K::PermissionDenied => {
+            "permission denied: add your user to the `docker` group, use the rootless socket \
                                 ($XDG_RUNTIME_DIR/podman/podman.sock), or run as root"
-            .to_string(),
-        K::ConnectionRefused => "connection refused: nothing is listening (is the engine started?)".to_string(),
+                .to_string()
+        }
+        K::ConnectionRefused => {
+            "connection refused: nothing is listening (is the engine started?)".to_string()
+        }
         K::NotFound => "socket does not exist".to_string(),
         K::TimedOut => format!("timed out: {e}"),
         _ => e.to_string(),
@@ -463,7 +512,10 @@ mod tests {
     use super::*;
 
     fn raws(opts: &ConnectOptions) -> Vec<String> {
-        candidates(opts).into_iter().map(|c| format!("{} <{}>", c.raw, c.source)).collect()
+        candidates(opts)
+            .into_iter()
+            .map(|c| format!("{} <{}>", c.raw, c.source))
+            .collect()
     }
 
     #[test]
@@ -494,7 +546,9 @@ mod tests {
         assert_eq!(r[0], "unix:///tmp/p.sock <CONTAINER_HOST>");
         assert_eq!(r[1], "unix:///tmp/d.sock <DOCKER_HOST>");
         assert!(r.contains(&"unix:///run/podman/podman.sock <default Podman socket>".to_string()));
-        assert!(r.contains(&"unix:///run/user/1000/podman/podman.sock <rootless Podman socket>".to_string()));
+        assert!(r.contains(
+            &"unix:///run/user/1000/podman/podman.sock <rootless Podman socket>".to_string()
+        ));
         assert!(r.iter().all(|c| !c.contains("docker.sock")), "{r:?}");
     }
 
@@ -506,7 +560,11 @@ mod tests {
             ..Default::default()
         };
         let r = raws(&opts);
-        assert_eq!(r.iter().filter(|c| c.contains("/tmp/x.sock")).count(), 1, "{r:?}");
+        assert_eq!(
+            r.iter().filter(|c| c.contains("/tmp/x.sock")).count(),
+            1,
+            "{r:?}"
+        );
         assert!(r.iter().any(|c| c.contains("docker.sock")));
         assert!(r.iter().any(|c| c.contains("podman.sock")));
     }
@@ -573,8 +631,15 @@ mod tests {
         let err = Engine::connect(&opts).await.unwrap_err();
         match &err {
             RuntimeError::NoEngine { attempts } => {
-                assert_eq!(attempts.len(), 1, "must not fall back past DOCKER_HOST: {attempts:?}");
-                assert!(attempts[0].error.contains("connection refused"), "{attempts:?}");
+                assert_eq!(
+                    attempts.len(),
+                    1,
+                    "must not fall back past DOCKER_HOST: {attempts:?}"
+                );
+                assert!(
+                    attempts[0].error.contains("connection refused"),
+                    "{attempts:?}"
+                );
             }
             other => panic!("unexpected {other}"),
         }
@@ -591,11 +656,16 @@ mod tests {
             while let Ok((mut s, _)) = listener.accept().await {
                 let mut buf = [0u8; 1024];
                 let _ = s.read(&mut buf).await;
-                let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello").await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+                    .await;
             }
         });
         let ep = Endpoint::Unix(sock);
-        let err = Engine::connect_to(&ep, &ConnectOptions::default()).await.unwrap_err().to_string();
+        let err = Engine::connect_to(&ep, &ConnectOptions::default())
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("is this a container engine?"), "{err}");
     }
 }

@@ -21,14 +21,16 @@ use super::connect::{Engine, EngineKind};
 use super::create;
 use super::error::RuntimeError;
 use super::http::{encode_path_segment, encode_query_value};
-use super::spec::{SandboxSpec, validate_name};
+use super::spec::SandboxSpec;
 
 /// Grace period for SIGTERM in [`Engine::stop_and_remove`]; the init forwards it to the
 /// workload, which exits in milliseconds.
 const STOP_GRACE_SECS: i32 = 1;
 
 /// Host paths that must never be (inside) a workspace.
-const FORBIDDEN_WORKSPACES: &[&str] = &["/", "/proc", "/sys", "/dev", "/boot", "/etc", "/usr", "/bin", "/sbin", "/lib"];
+const FORBIDDEN_WORKSPACES: &[&str] = &[
+    "/", "/proc", "/sys", "/dev", "/boot", "/etc", "/usr", "/bin", "/sbin", "/lib",
+];
 
 /// Engine sockets that must never become visible inside a sandbox.
 const KNOWN_ENGINE_SOCKETS: &[&str] = &[
@@ -40,7 +42,9 @@ const KNOWN_ENGINE_SOCKETS: &[&str] = &[
 ];
 
 /// A container id as returned by the engine.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct ContainerId(pub String);
 
 impl ContainerId {
@@ -242,7 +246,8 @@ fn details_from_raw(kind: EngineKind, raw: RawInspect) -> ContainerDetails {
             .into_iter()
             .find(|s| !s.is_empty())
             .unwrap_or_default(),
-        exit_code: matches!(state, ContainerState::Exited | ContainerState::Dead).then_some(raw.state.exit_code),
+        exit_code: matches!(state, ContainerState::Exited | ContainerState::Dead)
+            .then_some(raw.state.exit_code),
         running: raw.state.running,
         oom_killed: raw.state.oom_killed,
         labels: raw.config.labels.unwrap_or_default(),
@@ -264,12 +269,18 @@ fn label_filter_query(labels: &[(&str, Option<&str>)]) -> String {
         })
         .collect();
     let filters = serde_json::json!({ "label": values });
-    format!("/containers/json?all=true&filters={}", encode_query_value(&filters.to_string()))
+    format!(
+        "/containers/json?all=true&filters={}",
+        encode_query_value(&filters.to_string())
+    )
 }
 
 /// Host-side workspace checks: exists, is a directory, is not a system directory, and
 /// contains no engine socket. Returns the canonical path that is bind-mounted.
-pub(crate) fn check_workspace(workspace: &Path, engine_socket: Option<&Path>) -> Result<PathBuf, RuntimeError> {
+pub(crate) fn check_workspace(
+    workspace: &Path,
+    engine_socket: Option<&Path>,
+) -> Result<PathBuf, RuntimeError> {
     let canon = std::fs::canonicalize(workspace).map_err(|e| {
         RuntimeError::spec(
             "workspace",
@@ -283,7 +294,9 @@ pub(crate) fn check_workspace(workspace: &Path, engine_socket: Option<&Path>) ->
         ));
     }
     let exact = FORBIDDEN_WORKSPACES.iter().any(|f| canon == Path::new(f));
-    let inside = ["/proc", "/sys", "/dev"].iter().any(|f| canon.starts_with(f));
+    let inside = ["/proc", "/sys", "/dev"]
+        .iter()
+        .any(|f| canon.starts_with(f));
     if exact || inside {
         return Err(RuntimeError::spec(
             "workspace",
@@ -333,23 +346,40 @@ impl Engine {
         let op = format!("create container {}", spec.name);
         let id = match self.kind {
             EngineKind::Docker => {
-                let opts = CreateContainerOptionsBuilder::default().name(&spec.name).build();
+                let opts = CreateContainerOptionsBuilder::default()
+                    .name(&spec.name)
+                    .build();
                 let body = create::docker_body(spec, &workspace);
                 self.docker
                     .create_container(Some(opts), body)
                     .await
-                    .map_err(|e| self.map_create_error(&spec.name, RuntimeError::from_bollard(self.kind, &op, e)))?
+                    .map_err(|e| {
+                        self.map_create_error(
+                            &spec.name,
+                            RuntimeError::from_bollard(self.kind, &op, e),
+                        )
+                    })?
                     .id
             }
             EngineKind::Podman => {
-                let body = serde_json::to_vec(&create::podman_body(spec, &workspace)).map_err(|e| RuntimeError::Protocol {
-                    engine: self.kind,
-                    op: op.clone(),
-                    message: e.to_string(),
-                })?;
-                let r = self.raw("POST", "/libpod/containers/create", Some(&body)).await?;
+                let body =
+                    serde_json::to_vec(&create::podman_body(spec, &workspace)).map_err(|e| {
+                        RuntimeError::Protocol {
+                            engine: self.kind,
+                            op: op.clone(),
+                            message: e.to_string(),
+                        }
+                    })?;
+                let r = self
+                    .raw("POST", "/libpod/containers/create", Some(&body))
+                    .await?;
                 if !r.is_success() {
-                    let e = RuntimeError::from_status(self.kind, op.clone(), r.status, r.error_message());
+                    let e = RuntimeError::from_status(
+                        self.kind,
+                        op.clone(),
+                        r.status,
+                        r.error_message(),
+                    );
                     return Err(self.map_create_error(&spec.name, e));
                 }
                 #[derive(Deserialize)]
@@ -412,7 +442,9 @@ impl Engine {
         let entry = info.runtime(runtime);
         let installed = entry.is_some_and(|r| r.installed != Some(false));
         let default_matches = info.default_runtime == runtime
-            || Path::new(&info.default_runtime).file_name().is_some_and(|n| n == runtime);
+            || Path::new(&info.default_runtime)
+                .file_name()
+                .is_some_and(|n| n == runtime);
         let hint = match (self.kind, entry) {
             (EngineKind::Docker, _) if installed => return Ok(()),
             (EngineKind::Podman, _) if installed && default_matches => return Ok(()),
@@ -453,7 +485,16 @@ impl Engine {
         self.docker
             .start_container(container, None)
             .await
-            .map_err(|e| self.not_found_or(container, RuntimeError::from_bollard(self.kind, format!("start container {container}"), e)))
+            .map_err(|e| {
+                self.not_found_or(
+                    container,
+                    RuntimeError::from_bollard(
+                        self.kind,
+                        format!("start container {container}"),
+                        e,
+                    ),
+                )
+            })
     }
 
     /// Creates and starts a sandbox; if starting fails, the container is removed again.
@@ -469,20 +510,30 @@ impl Engine {
     /// Stops (SIGTERM, 1 s grace) and force-removes a container with its anonymous volumes.
     /// A container that no longer exists counts as removed.
     pub async fn stop_and_remove(&self, container: &str) -> Result<(), RuntimeError> {
-        let stop = StopContainerOptionsBuilder::default().t(STOP_GRACE_SECS).build();
+        let stop = StopContainerOptionsBuilder::default()
+            .t(STOP_GRACE_SECS)
+            .build();
         let stop_err = match self.docker.stop_container(container, Some(stop)).await {
             Ok(()) => None,
             Err(e) => {
-                let e = RuntimeError::from_bollard(self.kind, format!("stop container {container}"), e);
+                let e =
+                    RuntimeError::from_bollard(self.kind, format!("stop container {container}"), e);
                 // 304: already stopped; 404: already gone.
                 (!matches!(e.status(), Some(304) | Some(404))).then_some(e)
             }
         };
-        let rm = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+        let rm = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(true)
+            .build();
         match self.docker.remove_container(container, Some(rm)).await {
             Ok(()) => Ok(()),
             Err(e) => {
-                let e = RuntimeError::from_bollard(self.kind, format!("remove container {container}"), e);
+                let e = RuntimeError::from_bollard(
+                    self.kind,
+                    format!("remove container {container}"),
+                    e,
+                );
                 if e.is_not_found() {
                     Ok(())
                 } else {
@@ -494,7 +545,11 @@ impl Engine {
 
     /// Removes everything a sandbox owns: its container and, if given, its network. Every
     /// step is attempted; the first failure is returned.
-    pub async fn remove_sandbox(&self, container: &str, network: Option<&str>) -> Result<(), RuntimeError> {
+    pub async fn remove_sandbox(
+        &self,
+        container: &str,
+        network: Option<&str>,
+    ) -> Result<(), RuntimeError> {
         let c = self.stop_and_remove(container).await;
         let n = match network {
             Some(n) => self.remove_network(n).await,
@@ -504,8 +559,13 @@ impl Engine {
     }
 
     /// All containers (running or not) carrying every given label (`(key, None)` = has the key).
-    pub async fn list_sandboxes(&self, labels: &[(&str, Option<&str>)]) -> Result<Vec<ContainerSummary>, RuntimeError> {
-        let raw: Vec<RawSummary> = self.raw_json("list containers", &label_filter_query(labels)).await?;
+    pub async fn list_sandboxes(
+        &self,
+        labels: &[(&str, Option<&str>)],
+    ) -> Result<Vec<ContainerSummary>, RuntimeError> {
+        let raw: Vec<RawSummary> = self
+            .raw_json("list containers", &label_filter_query(labels))
+            .await?;
         Ok(raw
             .into_iter()
             .map(|r| ContainerSummary {
@@ -546,80 +606,6 @@ impl Engine {
             }
         } else {
             e
-        }
-    }
-
-    /// Creates a bridge network. `internal` networks have no route out; on Docker the bridge
-    /// also gets no host address (`inhibit_ipv4`), so the host is not reachable through it.
-    pub async fn create_network(
-        &self,
-        name: &str,
-        labels: &BTreeMap<String, String>,
-        internal: bool,
-    ) -> Result<String, RuntimeError> {
-        validate_name("network name", name)?;
-        let mut options = std::collections::HashMap::new();
-        if internal && self.kind == EngineKind::Docker {
-            options.insert("com.docker.network.bridge.inhibit_ipv4".to_string(), "true".to_string());
-        }
-        // Raw request: Docker 20.10 only refuses duplicate names with `CheckDuplicate`, a
-        // field newer API models (and bollard's) no longer carry.
-        let body = serde_json::json!({
-            "Name": name,
-            "Driver": "bridge",
-            "Internal": internal,
-            "CheckDuplicate": true,
-            "Labels": labels,
-            "Options": options,
-        });
-        let op = format!("create network {name}");
-        let r = self.raw("POST", "/networks/create", Some(body.to_string().as_bytes())).await?;
-        if !r.is_success() {
-            let e = RuntimeError::from_status(self.kind, op, r.status, r.error_message());
-            let conflict = e.status() == Some(409)
-                || matches!(&e, RuntimeError::Engine { message, .. } if message.contains("already exists") || message.contains("already used"));
-            return Err(if conflict {
-                RuntimeError::NameConflict {
-                    what: "network",
-                    name: name.to_string(),
-                    engine: self.kind,
-                }
-            } else {
-                e
-            });
-        }
-        #[derive(Deserialize)]
-        struct Created {
-            #[serde(rename = "Id", alias = "id")]
-            id: String,
-        }
-        serde_json::from_slice::<Created>(&r.body)
-            .map(|c| c.id)
-            .map_err(|e| RuntimeError::Protocol {
-                engine: self.kind,
-                op,
-                message: e.to_string(),
-            })
-    }
-
-    /// Removes a network; a network that does not exist counts as removed.
-    pub async fn remove_network(&self, name: &str) -> Result<(), RuntimeError> {
-        match self.docker.remove_network(name).await {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                let e = RuntimeError::from_bollard(self.kind, format!("remove network {name}"), e);
-                if e.is_not_found() { Ok(()) } else { Err(e) }
-            }
-        }
-    }
-
-    /// Whether a network exists.
-    pub async fn network_exists(&self, name: &str) -> Result<bool, RuntimeError> {
-        let r = self.raw("GET", &format!("/networks/{}", encode_path_segment(name)), None).await?;
-        match r.status {
-            200..=299 => Ok(true),
-            404 => Ok(false),
-            s => Err(RuntimeError::from_status(self.kind, format!("inspect network {name}"), s, r.error_message())),
         }
     }
 }
@@ -679,8 +665,10 @@ mod tests {
 
     #[test]
     fn never_started_has_no_start_time() {
-        let raw: RawInspect =
-            serde_json::from_str(r#"{"State":{"Status":"created","StartedAt":"0001-01-01T00:00:00Z"}}"#).unwrap();
+        let raw: RawInspect = serde_json::from_str(
+            r#"{"State":{"Status":"created","StartedAt":"0001-01-01T00:00:00Z"}}"#,
+        )
+        .unwrap();
         assert_eq!(details_from_raw(EngineKind::Docker, raw).started_at, None);
     }
 
@@ -698,13 +686,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ws = dir.path().join("proj");
         std::fs::create_dir(&ws).unwrap();
-        assert_eq!(check_workspace(&ws, None).unwrap(), std::fs::canonicalize(&ws).unwrap());
+        assert_eq!(
+            check_workspace(&ws, None).unwrap(),
+            std::fs::canonicalize(&ws).unwrap()
+        );
 
-        let e = check_workspace(Path::new("/"), None).unwrap_err().to_string();
+        let e = check_workspace(Path::new("/"), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("system directory"), "{e}");
-        let e = check_workspace(Path::new("/proc/self"), None).unwrap_err().to_string();
+        let e = check_workspace(Path::new("/proc/self"), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("system directory"), "{e}");
-        let e = check_workspace(&dir.path().join("missing"), None).unwrap_err().to_string();
+        let e = check_workspace(&dir.path().join("missing"), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("create the directory first"), "{e}");
         let file = dir.path().join("f");
         std::fs::write(&file, b"x").unwrap();

@@ -73,7 +73,10 @@ pub(crate) fn docker_body(spec: &SandboxSpec, workspace: &Path) -> ContainerCrea
     let mut tmpfs = HashMap::new();
     tmpfs.insert(
         "/tmp".to_string(),
-        format!("rw,nosuid,nodev,noexec,size={},mode=1777", spec.tmp_size_bytes),
+        format!(
+            "rw,nosuid,nodev,noexec,size={},mode=1777",
+            spec.tmp_size_bytes
+        ),
     );
     tmpfs.insert(
         HOME_DIR.to_string(),
@@ -84,7 +87,12 @@ pub(crate) fn docker_body(spec: &SandboxSpec, workspace: &Path) -> ContainerCrea
             super::spec::SANDBOX_GID
         ),
     );
-    for TmpfsMount { path, size_bytes, exec } in &spec.extra_tmpfs {
+    for TmpfsMount {
+        path,
+        size_bytes,
+        exec,
+    } in &spec.extra_tmpfs
+    {
         tmpfs.insert(
             path.clone(),
             format!(
@@ -96,7 +104,10 @@ pub(crate) fn docker_body(spec: &SandboxSpec, workspace: &Path) -> ContainerCrea
         );
     }
     let masked_paths = (!spec.masked_paths.is_empty()).then(|| {
-        let mut all: Vec<String> = DOCKER_DEFAULT_MASKED_PATHS.iter().map(|s| s.to_string()).collect();
+        let mut all: Vec<String> = DOCKER_DEFAULT_MASKED_PATHS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         all.extend(spec.masked_paths.iter().cloned());
         all
     });
@@ -117,7 +128,10 @@ pub(crate) fn docker_body(spec: &SandboxSpec, workspace: &Path) -> ContainerCrea
         memory_swap: Some(memory),
         nano_cpus: Some(i64::try_from(spec.nano_cpus).unwrap_or(i64::MAX)),
         pids_limit: Some(i64::from(spec.pids_limit)),
-        ulimits: Some(vec![ulimit("nofile", spec.nofile), ulimit("fsize", spec.fsize_bytes)]),
+        ulimits: Some(vec![
+            ulimit("nofile", spec.nofile),
+            ulimit("fsize", spec.fsize_bytes),
+        ]),
         tmpfs: Some(tmpfs),
         mounts: Some(vec![Mount {
             target: Some(WORKSPACE_DIR.to_string()),
@@ -139,10 +153,20 @@ pub(crate) fn docker_body(spec: &SandboxSpec, workspace: &Path) -> ContainerCrea
         image: Some(spec.image.clone()),
         user: Some(SANDBOX_USER.to_string()),
         working_dir: Some(WORKSPACE_DIR.to_string()),
-        env: Some(container_env(spec).into_iter().map(|(k, v)| format!("{k}={v}")).collect()),
+        env: Some(
+            container_env(spec)
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
+        ),
         entrypoint: Some(vec![SLEEP_ENTRYPOINT.to_string()]),
         cmd: Some(vec![SLEEP_SECONDS.to_string()]),
-        labels: Some(spec.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        labels: Some(
+            spec.labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
         stop_signal: Some("SIGTERM".to_string()),
         stop_timeout: Some(STOP_TIMEOUT_SECS),
         attach_stdin: Some(false),
@@ -170,24 +194,39 @@ pub(crate) fn podman_body(spec: &SandboxSpec, workspace: &Path) -> Value {
     let mut mounts = vec![
         json!({"destination": WORKSPACE_DIR, "type": "bind", "source": workspace.display().to_string(),
                "options": ["rbind", "rw"]}),
-        tmpfs("/tmp", [base(false, spec.tmp_size_bytes), vec!["mode=1777".into()]].concat()),
+        tmpfs(
+            "/tmp",
+            [base(false, spec.tmp_size_bytes), vec!["mode=1777".into()]].concat(),
+        ),
         tmpfs(
             HOME_DIR,
-            [base(false, spec.home_size_bytes), vec!["mode=0700".into(), "U".into()]].concat(),
+            [
+                base(false, spec.home_size_bytes),
+                vec!["mode=0700".into(), "U".into()],
+            ]
+            .concat(),
         ),
     ];
     for p in PODMAN_IMPLICIT_TMPFS {
         if !spec.extra_tmpfs.iter().any(|t| t.path == *p) {
             mounts.push(tmpfs(
                 p,
-                [base(false, PODMAN_IMPLICIT_TMPFS_BYTES), vec!["mode=0755".into()]].concat(),
+                [
+                    base(false, PODMAN_IMPLICIT_TMPFS_BYTES),
+                    vec!["mode=0755".into()],
+                ]
+                .concat(),
             ));
         }
     }
     for t in &spec.extra_tmpfs {
         mounts.push(tmpfs(
             &t.path,
-            [base(t.exec, t.size_bytes), vec!["mode=0755".into(), "U".into()]].concat(),
+            [
+                base(t.exec, t.size_bytes),
+                vec!["mode=0755".into(), "U".into()],
+            ]
+            .concat(),
         ));
     }
     let env: serde_json::Map<String, Value> = container_env(spec)
@@ -269,13 +308,24 @@ mod tests {
         assert_eq!(hc["NetworkMode"], json!("none"));
         assert_eq!(hc["Memory"], hc["MemorySwap"]);
         assert_eq!(hc["PidsLimit"], json!(512));
-        assert_eq!(hc["Ulimits"][0], json!({"Name": "nofile", "Soft": 1024, "Hard": 1024}));
+        assert_eq!(
+            hc["Ulimits"][0],
+            json!({"Name": "nofile", "Soft": 1024, "Hard": 1024})
+        );
         assert_eq!(hc["Ulimits"][1]["Name"], json!("fsize"));
         assert!(hc["Tmpfs"]["/tmp"].as_str().unwrap().contains(",noexec,"));
-        assert!(hc["Tmpfs"]["/home/sandbox"].as_str().unwrap().contains("uid=1000,gid=1000"));
+        assert!(
+            hc["Tmpfs"]["/home/sandbox"]
+                .as_str()
+                .unwrap()
+                .contains("uid=1000,gid=1000")
+        );
         assert_eq!(hc["Mounts"][0]["Type"], json!("bind"));
         assert_eq!(hc["Mounts"][0]["Target"], json!("/workspace"));
-        assert!(hc.get("MaskedPaths").is_none(), "keep Docker's defaults when nothing extra is masked");
+        assert!(
+            hc.get("MaskedPaths").is_none(),
+            "keep Docker's defaults when nothing extra is masked"
+        );
         assert!(hc.get("Runtime").is_none());
         assert_eq!(v["User"], json!("1000:1000"));
         assert_eq!(v["WorkingDir"], json!("/workspace"));
@@ -283,7 +333,10 @@ mod tests {
         assert_eq!(v["Cmd"], json!(["2147483647"]));
         assert_eq!(v["Env"], json!(["HOME=/home/sandbox", "API_KEY=secret"]));
         let text = v.to_string();
-        assert!(!text.contains("seccomp"), "never send a seccomp option: {text}");
+        assert!(
+            !text.contains("seccomp"),
+            "never send a seccomp option: {text}"
+        );
         assert!(!text.contains("docker.sock"));
     }
 
@@ -292,19 +345,27 @@ mod tests {
         let mut s = spec();
         s.masked_paths = vec!["/workspace/.env".into()];
         s.oci_runtime = Some("runsc".into());
-        s.network = NetworkSpec::Bridge { name: "lasso-net".into() };
+        s.network = NetworkSpec::Bridge {
+            name: "lasso-net".into(),
+        };
         s.extra_tmpfs = vec![TmpfsMount {
             path: "/opt/build".into(),
             size_bytes: 4096,
             exec: true,
         }];
         let v = serde_json::to_value(docker_body(&s, Path::new("/srv/ws"))).unwrap();
-        let masked: Vec<String> = serde_json::from_value(v["HostConfig"]["MaskedPaths"].clone()).unwrap();
+        let masked: Vec<String> =
+            serde_json::from_value(v["HostConfig"]["MaskedPaths"].clone()).unwrap();
         assert!(masked.contains(&"/proc/kcore".to_string()));
         assert!(masked.contains(&"/workspace/.env".to_string()));
         assert_eq!(v["HostConfig"]["Runtime"], json!("runsc"));
         assert_eq!(v["HostConfig"]["NetworkMode"], json!("lasso-net"));
-        assert!(v["HostConfig"]["Tmpfs"]["/opt/build"].as_str().unwrap().contains(",exec,"));
+        assert!(
+            v["HostConfig"]["Tmpfs"]["/opt/build"]
+                .as_str()
+                .unwrap()
+                .contains(",exec,")
+        );
     }
 
     #[test]
@@ -319,7 +380,10 @@ mod tests {
         assert_eq!(v["netns"], json!({"nsmode": "none"}));
         assert_eq!(v["env"]["HOME"], json!("/home/sandbox"));
         assert_eq!(v["env"]["API_KEY"], json!("secret"));
-        assert_eq!(v["resource_limits"]["memory"]["limit"], v["resource_limits"]["memory"]["swap"]);
+        assert_eq!(
+            v["resource_limits"]["memory"]["limit"],
+            v["resource_limits"]["memory"]["swap"]
+        );
         assert_eq!(v["resource_limits"]["cpu"]["quota"], json!(200_000));
         assert_eq!(v["resource_limits"]["pids"]["limit"], json!(512));
         let rl: Vec<String> = v["r_limits"]
@@ -330,12 +394,26 @@ mod tests {
             .collect();
         assert_eq!(rl, vec!["nofile", "fsize", "nproc"]);
         let mounts = v["mounts"].as_array().unwrap();
-        let dests: Vec<&str> = mounts.iter().map(|m| m["destination"].as_str().unwrap()).collect();
-        assert_eq!(dests, vec!["/workspace", "/tmp", "/home/sandbox", "/run", "/var/tmp"]);
+        let dests: Vec<&str> = mounts
+            .iter()
+            .map(|m| m["destination"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            dests,
+            vec!["/workspace", "/tmp", "/home/sandbox", "/run", "/var/tmp"]
+        );
         for m in &mounts[1..] {
-            let opts: Vec<&str> = m["options"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
+            let opts: Vec<&str> = m["options"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o.as_str().unwrap())
+                .collect();
             assert!(opts.contains(&"noexec"), "{m}");
-            assert!(!opts.iter().any(|o| o.starts_with("uid=")), "podman rejects uid=: {m}");
+            assert!(
+                !opts.iter().any(|o| o.starts_with("uid=")),
+                "podman rejects uid=: {m}"
+            );
         }
         assert!(v.get("mask").is_none());
         assert!(v.get("oci_runtime").is_none());
@@ -347,7 +425,9 @@ mod tests {
         let mut s = spec();
         s.oci_runtime = Some("runsc".into());
         s.masked_paths = vec!["/workspace/secrets".into()];
-        s.network = NetworkSpec::Bridge { name: "lasso-net".into() };
+        s.network = NetworkSpec::Bridge {
+            name: "lasso-net".into(),
+        };
         s.extra_tmpfs = vec![TmpfsMount {
             path: "/run".into(),
             size_bytes: 8192,
@@ -365,6 +445,11 @@ mod tests {
             .filter(|m| m["destination"] == "/run")
             .collect();
         assert_eq!(run.len(), 1, "the caller's /run replaces the implicit one");
-        assert!(run[0]["options"].as_array().unwrap().contains(&json!("exec")));
+        assert!(
+            run[0]["options"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("exec"))
+        );
     }
 }

@@ -9,8 +9,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::connect::ConnectAttempt;
 use super::EngineKind;
+use super::connect::ConnectAttempt;
 
 /// Errors of the container runtime layer.
 #[derive(Debug, thiserror::Error)]
@@ -97,7 +97,9 @@ pub enum RuntimeError {
     },
 
     /// A container or network with that name already exists.
-    #[error("{what} name {name:?} is already in use on {engine}: remove the old one or choose another name")]
+    #[error(
+        "{what} name {name:?} is already in use on {engine}: remove the old one or choose another name"
+    )]
     NameConflict {
         /// "container" or "network".
         what: &'static str,
@@ -180,13 +182,18 @@ pub enum RuntimeError {
 impl RuntimeError {
     /// Wraps a bollard error with the operation that failed, mapping the statuses a caller
     /// can act on to their own variants.
-    pub(crate) fn from_bollard(engine: EngineKind, op: impl Into<String>, err: bollard::errors::Error) -> Self {
+    pub(crate) fn from_bollard(
+        engine: EngineKind,
+        op: impl Into<String>,
+        err: bollard::errors::Error,
+    ) -> Self {
         use bollard::errors::Error as B;
         let op = op.into();
         match err {
-            B::DockerResponseServerError { status_code, message } => {
-                Self::from_status(engine, op, status_code, message)
-            }
+            B::DockerResponseServerError {
+                status_code,
+                message,
+            } => Self::from_status(engine, op, status_code, message),
             B::DockerStreamError { error } => Self::Engine {
                 engine,
                 op,
@@ -199,7 +206,11 @@ impl RuntimeError {
                 op,
                 after: Duration::from_secs(0),
             },
-            B::JsonDataError { message, .. } => Self::Protocol { engine, op, message },
+            B::JsonDataError { message, .. } => Self::Protocol {
+                engine,
+                op,
+                message,
+            },
             B::JsonSerdeError { err } => Self::Protocol {
                 engine,
                 op,
@@ -216,7 +227,12 @@ impl RuntimeError {
     }
 
     /// Builds the error for a non-success HTTP status.
-    pub(crate) fn from_status(engine: EngineKind, op: String, status: u16, message: String) -> Self {
+    pub(crate) fn from_status(
+        engine: EngineKind,
+        op: String,
+        status: u16,
+        message: String,
+    ) -> Self {
         let message = message.trim().to_string();
         let hint = hint_for_engine_message(&message);
         Self::Engine {
@@ -278,11 +294,15 @@ fn hint_for_engine_message(message: &str) -> Option<String> {
                 .to_string(),
         );
     }
-    if lower.contains("unknown runtime") || lower.contains("oci runtime") && lower.contains("not found") {
+    if lower.contains("unknown runtime")
+        || lower.contains("oci runtime") && lower.contains("not found")
+    {
         return Some("install the runtime and register it with the engine, or remove `oci_runtime` from the profile".to_string());
     }
     if lower.contains("no such image") || lower.contains("image not known") {
-        return Some("build the image first (`lasso image build`); nothing can be pulled".to_string());
+        return Some(
+            "build the image first (`lasso image build`); nothing can be pulled".to_string(),
+        );
     }
     None
 }
@@ -360,7 +380,9 @@ mod tests {
             ],
         };
         let s = e.to_string();
-        assert!(s.contains("unix:///var/run/docker.sock (default Docker socket): socket does not exist"));
+        assert!(s.contains(
+            "unix:///var/run/docker.sock (default Docker socket): socket does not exist"
+        ));
         assert!(s.contains("tcp://10.0.0.1:2375 (DOCKER_HOST): connection refused"));
         assert!(s.contains("DOCKER_HOST"));
         assert!(s.contains("podman system service"));

@@ -87,7 +87,10 @@ impl ExecRequest {
             return Err(RuntimeError::spec("argv", "the command is empty"));
         }
         if let Some(i) = self.argv.iter().position(|a| a.contains('\0')) {
-            return Err(RuntimeError::spec(format!("argv[{i}]"), "arguments may not contain NUL bytes"));
+            return Err(RuntimeError::spec(
+                format!("argv[{i}]"),
+                "arguments may not contain NUL bytes",
+            ));
         }
         validate_env("exec env", &self.env)?;
         if let Some(w) = &self.workdir
@@ -102,9 +105,14 @@ impl ExecRequest {
             ));
         }
         if let Some(u) = &self.user {
-            let ok = !u.is_empty() && u.chars().all(|c| c.is_ascii_alphanumeric() || "_.-:".contains(c));
+            let ok = !u.is_empty()
+                && u.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-:".contains(c));
             if !ok {
-                return Err(RuntimeError::spec("user", format!("{u:?} is not a uid[:gid] or user name")));
+                return Err(RuntimeError::spec(
+                    "user",
+                    format!("{u:?} is not a uid[:gid] or user name"),
+                ));
             }
         }
         Ok(())
@@ -191,7 +199,12 @@ pub(crate) fn wrap_argv(argv: &[String], t: Duration) -> Vec<String> {
 
 /// Did the command run out of time? 124 is coreutils' timeout status, 137 = killed by SIGKILL;
 /// either only counts once the limit has actually elapsed (an OOM kill is also 137).
-pub(crate) fn classify_timeout(host_deadline_hit: bool, exit_code: Option<i64>, elapsed: Duration, limit: Duration) -> bool {
+pub(crate) fn classify_timeout(
+    host_deadline_hit: bool,
+    exit_code: Option<i64>,
+    elapsed: Duration,
+    limit: Duration,
+) -> bool {
     host_deadline_hit || (matches!(exit_code, Some(124) | Some(137)) && elapsed >= limit)
 }
 
@@ -208,7 +221,11 @@ pub(crate) fn new_marker() -> String {
 
 impl Engine {
     /// Runs a command in a running sandbox (see the module docs for the timeout guarantees).
-    pub async fn exec(&self, container: &str, req: &ExecRequest) -> Result<ExecOutput, RuntimeError> {
+    pub async fn exec(
+        &self,
+        container: &str,
+        req: &ExecRequest,
+    ) -> Result<ExecOutput, RuntimeError> {
         req.validate()?;
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + req.timeout + HOST_GRACE;
@@ -224,7 +241,11 @@ impl Engine {
             env: Some(env),
             cmd: Some(wrap_argv(&req.argv, req.timeout)),
             user: Some(user.clone()),
-            working_dir: Some(req.workdir.clone().unwrap_or_else(|| WORKSPACE_DIR.to_string())),
+            working_dir: Some(
+                req.workdir
+                    .clone()
+                    .unwrap_or_else(|| WORKSPACE_DIR.to_string()),
+            ),
             privileged: Some(false),
             ..Default::default()
         };
@@ -264,13 +285,16 @@ impl Engine {
                             break;
                         }
                         Ok(None) => break,
-                        Ok(Some(Ok(LogOutput::StdOut { message }))) | Ok(Some(Ok(LogOutput::Console { message }))) => {
-                            stdout.push(&message)
-                        }
+                        Ok(Some(Ok(LogOutput::StdOut { message })))
+                        | Ok(Some(Ok(LogOutput::Console { message }))) => stdout.push(&message),
                         Ok(Some(Ok(LogOutput::StdErr { message }))) => stderr.push(&message),
                         Ok(Some(Ok(LogOutput::StdIn { .. }))) => {}
                         Ok(Some(Err(e))) => {
-                            return Err(RuntimeError::from_bollard(self.kind, format!("{op}: reading output"), e));
+                            return Err(RuntimeError::from_bollard(
+                                self.kind,
+                                format!("{op}: reading output"),
+                                e,
+                            ));
                         }
                     }
                 }
@@ -285,7 +309,8 @@ impl Engine {
         }
 
         let (mut exit_code, pid) = self.exec_status(&exec_id, !host_deadline_hit).await;
-        let timed_out = classify_timeout(host_deadline_hit, exit_code, started.elapsed(), req.timeout);
+        let timed_out =
+            classify_timeout(host_deadline_hit, exit_code, started.elapsed(), req.timeout);
         if timed_out {
             super::reap::reap_exec(self, container, &marker, &user, pid).await?;
             if exit_code.is_none() {
@@ -379,7 +404,10 @@ mod tests {
         assert_eq!(timeout_secs(Duration::from_millis(1000)), 1);
         assert_eq!(timeout_secs(Duration::from_millis(1001)), 2);
         assert_eq!(
-            wrap_argv(&["sh".into(), "-c".into(), "x y".into()], Duration::from_secs(3)),
+            wrap_argv(
+                &["sh".into(), "-c".into(), "x y".into()],
+                Duration::from_secs(3)
+            ),
             vec!["timeout", "-s", "KILL", "3", "sh", "-c", "x y"]
         );
     }
@@ -388,11 +416,31 @@ mod tests {
     fn timeout_classification() {
         let limit = Duration::from_secs(2);
         assert!(classify_timeout(true, None, Duration::from_secs(4), limit));
-        assert!(classify_timeout(false, Some(137), Duration::from_millis(2100), limit));
-        assert!(classify_timeout(false, Some(124), Duration::from_millis(2000), limit));
+        assert!(classify_timeout(
+            false,
+            Some(137),
+            Duration::from_millis(2100),
+            limit
+        ));
+        assert!(classify_timeout(
+            false,
+            Some(124),
+            Duration::from_millis(2000),
+            limit
+        ));
         // A fast SIGKILL (e.g. OOM) is not a timeout.
-        assert!(!classify_timeout(false, Some(137), Duration::from_millis(300), limit));
-        assert!(!classify_timeout(false, Some(0), Duration::from_secs(5), limit));
+        assert!(!classify_timeout(
+            false,
+            Some(137),
+            Duration::from_millis(300),
+            limit
+        ));
+        assert!(!classify_timeout(
+            false,
+            Some(0),
+            Duration::from_secs(5),
+            limit
+        ));
     }
 
     #[test]
@@ -407,15 +455,30 @@ mod tests {
     fn requests_are_validated() {
         let ok = ExecRequest::new(["echo", "hi"]);
         ok.validate().unwrap();
-        let e = ExecRequest::new(Vec::<String>::new()).validate().unwrap_err().to_string();
+        let e = ExecRequest::new(Vec::<String>::new())
+            .validate()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("empty"), "{e}");
-        let e = ExecRequest::new(["a\0b"]).validate().unwrap_err().to_string();
+        let e = ExecRequest::new(["a\0b"])
+            .validate()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("argv[0]"), "{e}");
-        let e = ExecRequest::new(["x"]).timeout(Duration::ZERO).validate().unwrap_err().to_string();
+        let e = ExecRequest::new(["x"])
+            .timeout(Duration::ZERO)
+            .validate()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("timeout"), "{e}");
         let mut r = ExecRequest::new(["x"]);
         r.env = vec![(EXEC_MARKER_ENV.into(), "spoof".into())];
-        assert!(r.validate().unwrap_err().to_string().contains("set by lasso"));
+        assert!(
+            r.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("set by lasso")
+        );
         let mut r = ExecRequest::new(["x"]);
         r.workdir = Some("rel".into());
         assert!(r.validate().is_err());

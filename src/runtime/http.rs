@@ -41,19 +41,26 @@ impl Endpoint {
         let s = s.trim();
         if let Some(path) = s.strip_prefix("unix://") {
             if !path.starts_with('/') {
-                return Err(format!("{s:?}: a unix socket path must be absolute (unix:///path/to/sock)"));
+                return Err(format!(
+                    "{s:?}: a unix socket path must be absolute (unix:///path/to/sock)"
+                ));
             }
             return Ok(Endpoint::Unix(PathBuf::from(path)));
         }
-        let rest = s.strip_prefix("tcp://").or_else(|| s.strip_prefix("http://"));
+        let rest = s
+            .strip_prefix("tcp://")
+            .or_else(|| s.strip_prefix("http://"));
         if let Some(rest) = rest {
             let rest = rest.trim_end_matches('/');
             let (host, port) = match rest.rsplit_once(':') {
                 Some((h, p)) => {
-                    let port = p
-                        .parse::<u16>()
-                        .map_err(|_| format!("{s:?}: port {p:?} is not a number between 1 and 65535"))?;
-                    (h.trim_start_matches('[').trim_end_matches(']').to_string(), port)
+                    let port = p.parse::<u16>().map_err(|_| {
+                        format!("{s:?}: port {p:?} is not a number between 1 and 65535")
+                    })?;
+                    (
+                        h.trim_start_matches('[').trim_end_matches(']').to_string(),
+                        port,
+                    )
                 }
                 None => (rest.to_string(), 2375),
             };
@@ -90,7 +97,9 @@ impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Endpoint::Unix(p) => write!(f, "unix://{}", p.display()),
-            Endpoint::Tcp { host, port } if host.contains(':') => write!(f, "tcp://[{host}]:{port}"),
+            Endpoint::Tcp { host, port } if host.contains(':') => {
+                write!(f, "tcp://[{host}]:{port}")
+            }
             Endpoint::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
         }
     }
@@ -160,7 +169,11 @@ fn build_request(method: &str, path_and_query: &str, json_body: Option<&[u8]>) -
     .into_bytes();
     if let Some(body) = json_body {
         req.extend_from_slice(
-            format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes(),
+            format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
         );
         req.extend_from_slice(body);
     } else {
@@ -169,7 +182,10 @@ fn build_request(method: &str, path_and_query: &str, json_body: Option<&[u8]>) -
     req
 }
 
-async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, req: &[u8]) -> std::io::Result<Vec<u8>> {
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    req: &[u8],
+) -> std::io::Result<Vec<u8>> {
     s.write_all(req).await?;
     s.flush().await?;
     let mut out = Vec::with_capacity(8192);
@@ -192,7 +208,8 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, req: &[u8]) -> st
 /// Parses a complete HTTP/1.x response (status line, headers, body).
 pub(crate) fn parse_response(raw: &[u8]) -> Result<RawResponse, String> {
     let head_end = find(raw, b"\r\n\r\n").ok_or("response has no header terminator")?;
-    let head = std::str::from_utf8(&raw[..head_end]).map_err(|_| "response headers are not UTF-8")?;
+    let head =
+        std::str::from_utf8(&raw[..head_end]).map_err(|_| "response headers are not UTF-8")?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next().ok_or("empty response")?;
     let mut parts = status_line.splitn(3, ' ');
@@ -211,7 +228,9 @@ pub(crate) fn parse_response(raw: &[u8]) -> Result<RawResponse, String> {
             continue;
         };
         let value = value.trim();
-        if name.eq_ignore_ascii_case("transfer-encoding") && value.to_ascii_lowercase().contains("chunked") {
+        if name.eq_ignore_ascii_case("transfer-encoding")
+            && value.to_ascii_lowercase().contains("chunked")
+        {
             chunked = true;
         } else if name.eq_ignore_ascii_case("content-length") {
             content_length = value.parse().ok();
@@ -235,9 +254,11 @@ fn decode_chunked(mut data: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     loop {
         let line_end = find(data, b"\r\n").ok_or("chunk size line not terminated")?;
-        let size_str = std::str::from_utf8(&data[..line_end]).map_err(|_| "chunk size is not ASCII")?;
+        let size_str =
+            std::str::from_utf8(&data[..line_end]).map_err(|_| "chunk size is not ASCII")?;
         let size_str = size_str.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_str, 16).map_err(|_| format!("bad chunk size {size_str:?}"))?;
+        let size = usize::from_str_radix(size_str, 16)
+            .map_err(|_| format!("bad chunk size {size_str:?}"))?;
         data = &data[line_end + 2..];
         if size == 0 {
             return Ok(out);
@@ -259,16 +280,35 @@ pub(crate) fn encode_query_value(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
     for b in v.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
     out
 }
 
-/// Percent-encodes one path segment (container or image names may contain `/` and `:`).
+/// Percent-encodes a container or image reference for a URL path. `/`, `:` and `@` stay
+/// as they are: image references use them and the engines' routers expect them raw.
 pub(crate) fn encode_path_segment(v: &str) -> String {
-    encode_query_value(v)
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        match b {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'~'
+            | b'/'
+            | b':'
+            | b'@' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -303,7 +343,10 @@ mod tests {
                 port: 2375
             })
         );
-        assert_eq!(Endpoint::parse("/run/podman/podman.sock").map(|e| e.is_local()), Ok(true));
+        assert_eq!(
+            Endpoint::parse("/run/podman/podman.sock").map(|e| e.is_local()),
+            Ok(true)
+        );
     }
 
     #[test]
@@ -356,8 +399,13 @@ mod tests {
         assert!(parse_response(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
         assert!(parse_response(b"HTTP/1.1 abc OK\r\n\r\n").is_err());
         assert!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort").is_err());
-        assert!(parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_err());
-        assert!(parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc").is_err());
+        assert!(
+            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_err()
+        );
+        assert!(
+            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc")
+                .is_err()
+        );
     }
 
     #[test]
@@ -374,8 +422,15 @@ mod tests {
 
     #[test]
     fn encodes_query_values() {
-        assert_eq!(encode_query_value(r#"{"label":["a=b"]}"#), "%7B%22label%22%3A%5B%22a%3Db%22%5D%7D");
-        assert_eq!(encode_path_segment("lasso-base:latest"), "lasso-base%3Alatest");
+        assert_eq!(
+            encode_query_value(r#"{"label":["a=b"]}"#),
+            "%7B%22label%22%3A%5B%22a%3Db%22%5D%7D"
+        );
+        assert_eq!(
+            encode_path_segment("localhost/lasso-base:latest"),
+            "localhost/lasso-base:latest"
+        );
+        assert_eq!(encode_path_segment("a b?c#d"), "a%20b%3Fc%23d");
         assert_eq!(encode_query_value("a-b_c.d~"), "a-b_c.d~");
     }
 
@@ -389,11 +444,15 @@ mod tests {
             let mut buf = vec![0u8; 4096];
             let n = s.read(&mut buf).await.unwrap();
             let req = String::from_utf8_lossy(&buf[..n]).to_string();
-            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npong").await.unwrap();
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npong")
+                .await
+                .unwrap();
             req
         });
         let ep = Endpoint::Unix(sock);
-        let r = request(&ep, "GET", "/_ping", None, Duration::from_secs(5)).await.unwrap();
+        let r = request(&ep, "GET", "/_ping", None, Duration::from_secs(5))
+            .await
+            .unwrap();
         assert_eq!(r.body, b"pong");
         let req = server.await.unwrap();
         assert!(req.starts_with("GET /_ping HTTP/1.1"));
@@ -409,9 +468,15 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(30)).await;
             drop(s);
         });
-        let err = request(&Endpoint::Unix(sock), "GET", "/_ping", None, Duration::from_millis(200))
-            .await
-            .unwrap_err();
+        let err = request(
+            &Endpoint::Unix(sock),
+            "GET",
+            "/_ping",
+            None,
+            Duration::from_millis(200),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
     }
 }

@@ -9,14 +9,20 @@
 mod bootstrap;
 mod debian;
 
-pub use bootstrap::{BASE_IMAGE, BUSYBOX_PATH, bootstrap_busybox, bootstrap_busybox_from, check_static_elf};
-pub use debian::{DebianOptions, build_debian_image, build_debian_rootfs, debian_mirror_from_sources, validate_package_name};
+pub use bootstrap::{
+    BASE_IMAGE, BUSYBOX_PATH, bootstrap_busybox, bootstrap_busybox_from, check_static_elf,
+};
+pub use debian::{
+    DEFAULT_MIRROR, DEFAULT_SUITE, DebianOptions, build_debian_image, build_debian_rootfs,
+    debian_mirror_from_sources, validate_package_name,
+};
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use bollard::query_parameters::{
-    BuildImageOptionsBuilder, CreateImageOptionsBuilder, ImportImageOptionsBuilder, RemoveImageOptionsBuilder,
+    BuildImageOptionsBuilder, CreateImageOptionsBuilder, ImportImageOptionsBuilder,
+    RemoveImageOptionsBuilder,
 };
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -63,7 +69,10 @@ impl ContextFile {
 }
 
 /// Builds the tar stream of a build context (deterministic: mtime 0, uid/gid 0).
-pub(crate) fn context_tar(files: &[ContextFile], dockerfile: &str) -> Result<Vec<u8>, RuntimeError> {
+pub(crate) fn context_tar(
+    files: &[ContextFile],
+    dockerfile: &str,
+) -> Result<Vec<u8>, RuntimeError> {
     let mut b = tar::Builder::new(Vec::new());
     let mut add = |path: &str, data: &[u8], mode: u32| -> Result<(), RuntimeError> {
         let mut h = tar::Header::new_gnu();
@@ -97,11 +106,15 @@ pub(crate) fn context_tar(files: &[ContextFile], dockerfile: &str) -> Result<Vec
 
 /// Splits engine output into trimmed, non-empty lines.
 fn lines(s: &str) -> impl Iterator<Item = String> + '_ {
-    s.lines().map(|l| l.trim_end().to_string()).filter(|l| !l.trim().is_empty())
+    s.lines()
+        .map(|l| l.trim_end().to_string())
+        .filter(|l| !l.trim().is_empty())
 }
 
 /// A stream of a file's bytes in [`CHUNK`]-sized pieces.
-fn file_stream(file: tokio::fs::File) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+fn file_stream(
+    file: tokio::fs::File,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
     futures_util::stream::unfold(Some(file), |state| async move {
         let mut file = state?;
         let mut buf = vec![0u8; CHUNK];
@@ -120,12 +133,21 @@ impl Engine {
     /// Whether `tag` exists in the engine's local store.
     pub async fn image_exists(&self, tag: &str) -> Result<bool, RuntimeError> {
         let r = self
-            .raw("GET", &format!("/images/{}/json", encode_path_segment(tag)), None)
+            .raw(
+                "GET",
+                &format!("/images/{}/json", encode_path_segment(tag)),
+                None,
+            )
             .await?;
         match r.status {
             200..=299 => Ok(true),
             404 => Ok(false),
-            s => Err(RuntimeError::from_status(self.kind, format!("inspect image {tag}"), s, r.error_message())),
+            s => Err(RuntimeError::from_status(
+                self.kind,
+                format!("inspect image {tag}"),
+                s,
+                r.error_message(),
+            )),
         }
     }
 
@@ -137,7 +159,10 @@ impl Engine {
             id: String,
         }
         let r: Img = self
-            .raw_json(&format!("inspect image {tag}"), &format!("/images/{}/json", encode_path_segment(tag)))
+            .raw_json(
+                &format!("inspect image {tag}"),
+                &format!("/images/{}/json", encode_path_segment(tag)),
+            )
             .await
             .map_err(|e| {
                 if e.is_not_found() {
@@ -167,8 +192,12 @@ impl Engine {
         F: FnMut(ProgressEvent) + Send,
     {
         let tar = context_tar(context, dockerfile)?;
-        on_progress(ProgressEvent::Phase(format!("build {tag} on {}", self.kind)));
-        let labels: HashMap<String, String> = labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        on_progress(ProgressEvent::Phase(format!(
+            "build {tag} on {}",
+            self.kind
+        )));
+        let labels: HashMap<String, String> =
+            labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let opts = BuildImageOptionsBuilder::default()
             .dockerfile(DOCKERFILE_NAME)
             .t(tag)
@@ -177,9 +206,9 @@ impl Engine {
             .labels(&labels)
             .networkmode("none")
             .build();
-        let mut stream = self
-            .docker
-            .build_image(opts, None, Some(bollard::body_full(Bytes::from(tar))));
+        let mut stream =
+            self.docker
+                .build_image(opts, None, Some(bollard::body_full(Bytes::from(tar))));
         let mut last_lines: Vec<String> = Vec::new();
         while let Some(item) = stream.next().await {
             match item {
@@ -217,7 +246,10 @@ impl Engine {
             return Err(RuntimeError::BuildFailed {
                 tag: tag.to_string(),
                 engine: self.kind,
-                message: format!("the build finished but the image is not in the store{}", tail(&last_lines)),
+                message: format!(
+                    "the build finished but the image is not in the store{}",
+                    tail(&last_lines)
+                ),
             });
         }
         Ok(())
@@ -235,7 +267,10 @@ impl Engine {
         F: FnMut(ProgressEvent) + Send,
     {
         if base.is_empty() || base.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(RuntimeError::spec("base image", format!("{base:?} is not an image reference")));
+            return Err(RuntimeError::spec(
+                "base image",
+                format!("{base:?} is not an image reference"),
+            ));
         }
         self.build_image(tag, &[], &format!("FROM {base}\n"), labels, on_progress)
             .await
@@ -243,7 +278,12 @@ impl Engine {
 
     /// Imports a root filesystem tarball as image `tag` (`docker import`). The file is
     /// streamed, not loaded into memory.
-    pub async fn import_rootfs<F>(&self, tag: &str, tar_path: &Path, mut on_progress: F) -> Result<(), RuntimeError>
+    pub async fn import_rootfs<F>(
+        &self,
+        tag: &str,
+        tar_path: &Path,
+        mut on_progress: F,
+    ) -> Result<(), RuntimeError>
     where
         F: FnMut(ProgressEvent) + Send,
     {
@@ -251,7 +291,10 @@ impl Engine {
         let file = tokio::fs::File::open(tar_path)
             .await
             .map_err(|e| RuntimeError::io("opening rootfs tarball", tar_path, e))?;
-        on_progress(ProgressEvent::Phase(format!("import {} as {tag}", tar_path.display())));
+        on_progress(ProgressEvent::Phase(format!(
+            "import {} as {tag}",
+            tar_path.display()
+        )));
         let opts = CreateImageOptionsBuilder::default()
             .from_src("-")
             .repo(repo)
@@ -268,7 +311,13 @@ impl Engine {
                         }
                     }
                 }
-                Err(e) => return Err(RuntimeError::from_bollard(self.kind, format!("import {tag}"), e)),
+                Err(e) => {
+                    return Err(RuntimeError::from_bollard(
+                        self.kind,
+                        format!("import {tag}"),
+                        e,
+                    ));
+                }
             }
         }
         if !self.image_exists(tag).await? {
@@ -277,7 +326,10 @@ impl Engine {
                 op: format!("import {tag}"),
                 status: None,
                 message: "the import finished but the image is not in the store".into(),
-                hint: Some("check that the file is an uncompressed or gzip tar of a root filesystem".into()),
+                hint: Some(
+                    "check that the file is an uncompressed or gzip tar of a root filesystem"
+                        .into(),
+                ),
             });
         }
         Ok(())
@@ -304,12 +356,16 @@ impl Engine {
             .map_err(|e| RuntimeError::io("creating", path, e))?;
         let mut stream = self.docker.export_image(tag);
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| RuntimeError::from_bollard(self.kind, format!("save image {tag}"), e))?;
+            let chunk = chunk.map_err(|e| {
+                RuntimeError::from_bollard(self.kind, format!("save image {tag}"), e)
+            })?;
             file.write_all(&chunk)
                 .await
                 .map_err(|e| RuntimeError::io("writing", path, e))?;
         }
-        file.flush().await.map_err(|e| RuntimeError::io("writing", path, e))
+        file.flush()
+            .await
+            .map_err(|e| RuntimeError::io("writing", path, e))
     }
 
     /// Loads a `docker save` archive (`docker load`).
@@ -324,7 +380,12 @@ impl Engine {
     }
 
     /// Copies `tag` from this engine into `target` (save → load, streamed, no temp file).
-    pub async fn copy_image_to<F>(&self, target: &Engine, tag: &str, on_progress: F) -> Result<(), RuntimeError>
+    pub async fn copy_image_to<F>(
+        &self,
+        target: &Engine,
+        tag: &str,
+        on_progress: F,
+    ) -> Result<(), RuntimeError>
     where
         F: FnMut(ProgressEvent) + Send,
     {
@@ -336,7 +397,10 @@ impl Engine {
             });
         }
         let kind = self.kind;
-        let src = self.docker.export_image(tag).map(move |r| r.map_err(std::io::Error::other));
+        let src = self
+            .docker
+            .export_image(tag)
+            .map(move |r| r.map_err(std::io::Error::other));
         target.load_stream(src, on_progress).await?;
         if !target.image_exists(tag).await? {
             // Podman's save names images `localhost/<tag>`; Docker keeps them as given.
@@ -366,7 +430,9 @@ impl Engine {
         self.docker
             .tag_image(existing, Some(opts))
             .await
-            .map_err(|e| RuntimeError::from_bollard(self.kind, format!("tag {existing} as {new}"), e))
+            .map_err(|e| {
+                RuntimeError::from_bollard(self.kind, format!("tag {existing} as {new}"), e)
+            })
     }
 
     async fn load_stream<S, F>(&self, stream: S, mut on_progress: F) -> Result<(), RuntimeError>
@@ -432,7 +498,10 @@ mod tests {
             seen.push((path, mode, s));
         }
         assert_eq!(seen[0], ("bin/busybox".into(), 0o755, "ELF".into()));
-        assert_eq!(seen[1], (DOCKERFILE_NAME.into(), 0o644, "FROM scratch\n".into()));
+        assert_eq!(
+            seen[1],
+            (DOCKERFILE_NAME.into(), 0o644, "FROM scratch\n".into())
+        );
     }
 
     #[test]
@@ -447,8 +516,14 @@ mod tests {
     fn splits_tags() {
         assert_eq!(split_tag("lasso-base:latest"), ("lasso-base", "latest"));
         assert_eq!(split_tag("lasso-base"), ("lasso-base", "latest"));
-        assert_eq!(split_tag("localhost:5000/x"), ("localhost:5000/x", "latest"));
-        assert_eq!(split_tag("localhost:5000/x:1.2"), ("localhost:5000/x", "1.2"));
+        assert_eq!(
+            split_tag("localhost:5000/x"),
+            ("localhost:5000/x", "latest")
+        );
+        assert_eq!(
+            split_tag("localhost:5000/x:1.2"),
+            ("localhost:5000/x", "1.2")
+        );
     }
 
     #[test]

@@ -162,7 +162,11 @@ fn interpret(
                 (Some(p), EngineKind::Podman, true) if p.starts_with('/') => Some(path_exists(p)),
                 _ => None,
             };
-            OciRuntime { name, path, installed }
+            OciRuntime {
+                name,
+                path,
+                installed,
+            }
         })
         .collect();
     oci_runtimes.sort_by(|a, b| a.name.cmp(&b.name));
@@ -216,12 +220,20 @@ mod tests {
     #[test]
     fn podman_runtimes_are_checked_on_the_host() {
         let raw: RawInfo = serde_json::from_str(PODMAN_INFO).unwrap();
-        let info = interpret(EngineKind::Podman, "unix:///p".into(), "1.41".into(), true, raw, |p| {
-            p != "/usr/bin/kata-runtime"
-        });
+        let info = interpret(
+            EngineKind::Podman,
+            "unix:///p".into(),
+            "1.41".into(),
+            true,
+            raw,
+            |p| p != "/usr/bin/kata-runtime",
+        );
         assert_eq!(info.runtime("kata").unwrap().installed, Some(false));
         assert_eq!(info.runtime("runsc").unwrap().installed, Some(true));
-        assert_eq!(info.usable_runtimes(), vec!["runc".to_string(), "runsc".to_string()]);
+        assert_eq!(
+            info.usable_runtimes(),
+            vec!["runc".to_string(), "runsc".to_string()]
+        );
         assert!(info.seccomp && !info.apparmor && !info.rootless);
         assert_eq!(info.cgroup_version, "1");
         assert!(info.pids_limit);
@@ -230,7 +242,14 @@ mod tests {
     #[test]
     fn remote_podman_runtimes_are_unknown_not_missing() {
         let raw: RawInfo = serde_json::from_str(PODMAN_INFO).unwrap();
-        let info = interpret(EngineKind::Podman, "tcp://h:1".into(), "1.41".into(), false, raw, |_| false);
+        let info = interpret(
+            EngineKind::Podman,
+            "tcp://h:1".into(),
+            "1.41".into(),
+            false,
+            raw,
+            |_| false,
+        );
         assert_eq!(info.runtime("kata").unwrap().installed, None);
         assert_eq!(info.usable_runtimes().len(), 3);
     }
@@ -238,7 +257,14 @@ mod tests {
     #[test]
     fn docker_security_options_and_runtimes() {
         let raw: RawInfo = serde_json::from_str(DOCKER_INFO).unwrap();
-        let info = interpret(EngineKind::Docker, "unix:///d".into(), "1.41".into(), true, raw, |_| false);
+        let info = interpret(
+            EngineKind::Docker,
+            "unix:///d".into(),
+            "1.41".into(),
+            true,
+            raw,
+            |_| false,
+        );
         assert!(info.seccomp && info.apparmor && info.rootless && !info.selinux);
         assert_eq!(info.runtime("runc").unwrap().installed, Some(true));
         assert_eq!(info.cgroup_driver, "systemd");

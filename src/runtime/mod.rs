@@ -26,6 +26,7 @@ mod exec;
 mod http;
 mod image;
 mod info;
+mod network;
 mod reap;
 mod spec;
 
@@ -35,10 +36,12 @@ pub use error::RuntimeError;
 pub use exec::{EXEC_MARKER_ENV, ExecOutput, ExecRequest, HOST_GRACE};
 pub use http::Endpoint;
 pub use image::{
-    BASE_IMAGE, BUSYBOX_PATH, ContextFile, DebianOptions, ProgressEvent, bootstrap_busybox, bootstrap_busybox_from,
-    build_debian_image, build_debian_rootfs, check_static_elf, debian_mirror_from_sources, validate_package_name,
+    BASE_IMAGE, BUSYBOX_PATH, ContextFile, DEFAULT_MIRROR, DEFAULT_SUITE, DebianOptions,
+    ProgressEvent, bootstrap_busybox, bootstrap_busybox_from, build_debian_image,
+    build_debian_rootfs, check_static_elf, debian_mirror_from_sources, validate_package_name,
 };
 pub use info::{EngineInfo, OciRuntime};
 pub use spec::{
-    HOME_DIR, NetworkSpec, SANDBOX_GID, SANDBOX_UID, SANDBOX_USER, SandboxSpec, TmpfsMount, WORKSPACE_DIR,
+    HOME_DIR, NetworkSpec, SANDBOX_GID, SANDBOX_UID, SANDBOX_USER, SandboxSpec, TmpfsMount,
+    WORKSPACE_DIR,
 };

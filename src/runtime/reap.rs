@@ -4,9 +4,10 @@
 //! cgroup names the container and whose environment carries the exec's marker, SIGKILL them,
 //! and repeat until a pass finds none (a fork bomb keeps forking between passes). This also
 //! works when the container's pids limit is exhausted, where no new exec could start.
-//! If the host sees no process of the container (remote engine, gVisor, a VM-based
-//! runtime), the same scan runs inside the container as a small shell loop, as the exec's
-//! user (no capability is needed to kill one's own processes).
+//! If the host killed nothing (remote engine; gVisor or a VM runtime, where the host only
+//! sees the sandbox's own processes; or everything had already exited), the same scan runs
+//! inside the container as a small shell loop, as the exec's user (no capability is needed
+//! to kill one's own processes).
 
 use std::time::Duration;
 
@@ -65,14 +66,19 @@ pub(crate) async fn reap_exec(
     {
         let id = details.id.0.clone();
         let entry = entry.clone();
-        let report = tokio::task::spawn_blocking(move || host_reap(std::path::Path::new("/proc"), &id, &entry, exec_pid))
-            .await
-            .unwrap_or_default();
-        if report.container_processes > 0 {
-            if report.remaining == 0 {
-                return Ok(());
-            }
+        let report = tokio::task::spawn_blocking(move || {
+            host_reap(std::path::Path::new("/proc"), &id, &entry, exec_pid)
+        })
+        .await
+        .unwrap_or_default();
+        if report.remaining > 0 {
             return Err(survivors(engine, container, report.remaining));
+        }
+        // Only a kill proves the host sees the command's processes: under gVisor or a VM
+        // runtime the host sees the sandbox's own processes in the container's cgroup, but
+        // not the command's, so "nothing marked" means nothing there.
+        if report.killed > 0 {
+            return Ok(());
         }
     }
     in_container_reap(engine, container, marker, user).await
@@ -83,14 +89,21 @@ fn survivors(engine: &Engine, container: &str, n: usize) -> RuntimeError {
         engine: engine.kind,
         op: format!("kill timed-out command in {container}"),
         status: None,
-        message: format!("{n} process(es) of the command were still alive after {MAX_PASSES} kill passes"),
+        message: format!(
+            "{n} process(es) of the command were still alive after {MAX_PASSES} kill passes"
+        ),
         hint: Some("stop the sandbox (`lasso stop`) to be sure nothing keeps running".into()),
     }
 }
 
 /// Scans `proc` (normally `/proc`) for processes in `container_id`'s cgroup carrying
 /// `marker_entry` in their environment and SIGKILLs them until none are left.
-pub(crate) fn host_reap(proc: &std::path::Path, container_id: &str, marker_entry: &str, exec_pid: Option<i64>) -> HostReap {
+pub(crate) fn host_reap(
+    proc: &std::path::Path,
+    container_id: &str,
+    marker_entry: &str,
+    exec_pid: Option<i64>,
+) -> HostReap {
     let mut report = HostReap::default();
     let own = std::process::id().to_string();
     if let Some(pid) = exec_pid.and_then(|p| i32::try_from(p).ok())
@@ -108,7 +121,10 @@ pub(crate) fn host_reap(proc: &std::path::Path, container_id: &str, marker_entry
         let mut found = 0;
         for entry in entries.flatten() {
             let name = entry.file_name();
-            let Some(pid) = name.to_str().filter(|s| s.bytes().all(|b| b.is_ascii_digit())) else {
+            let Some(pid) = name
+                .to_str()
+                .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+            else {
                 continue;
             };
             if pid == own || !in_container(proc, pid, container_id) {
@@ -139,7 +155,8 @@ pub(crate) fn host_reap(proc: &std::path::Path, container_id: &str, marker_entry
 }
 
 fn in_container(proc: &std::path::Path, pid: &str, container_id: &str) -> bool {
-    std::fs::read_to_string(proc.join(pid).join("cgroup")).is_ok_and(|cg| !container_id.is_empty() && cg.contains(container_id))
+    std::fs::read_to_string(proc.join(pid).join("cgroup"))
+        .is_ok_and(|cg| !container_id.is_empty() && cg.contains(container_id))
 }
 
 fn sigkill(pid: i32) -> bool {
@@ -151,7 +168,12 @@ fn sigkill(pid: i32) -> bool {
     unsafe { libc::kill(pid, libc::SIGKILL) == 0 }
 }
 
-async fn in_container_reap(engine: &Engine, container: &str, marker: &str, user: &str) -> Result<(), RuntimeError> {
+async fn in_container_reap(
+    engine: &Engine,
+    container: &str,
+    marker: &str,
+    user: &str,
+) -> Result<(), RuntimeError> {
     let op = format!("kill timed-out command in {container}");
     let config = ExecConfig {
         attach_stdout: Some(true),
@@ -277,7 +299,10 @@ mod tests {
             }
             statuses.push(st);
         }
-        assert!(statuses[0].is_some(), "marked process in the container was killed");
+        assert!(
+            statuses[0].is_some(),
+            "marked process in the container was killed"
+        );
         assert!(statuses[1].is_none(), "unmarked process survived");
         assert!(statuses[2].is_none(), "other container untouched");
         assert!(report.killed >= 1);
@@ -310,7 +335,11 @@ mod tests {
             .env_remove(EXEC_MARKER_ENV)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         std::thread::sleep(Duration::from_millis(50));
         let st = victim.try_wait().unwrap();
         if st.is_none() {

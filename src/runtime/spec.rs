@@ -91,7 +91,11 @@ pub struct SandboxSpec {
 impl SandboxSpec {
     /// A spec with conservative defaults: 2 GiB memory, 2 CPUs, 512 processes, 1024 open
     /// files, 1 GiB files, 256 MiB `/tmp`, 64 MiB home, no network.
-    pub fn new(name: impl Into<String>, image: impl Into<String>, workspace: impl Into<PathBuf>) -> SandboxSpec {
+    pub fn new(
+        name: impl Into<String>,
+        image: impl Into<String>,
+        workspace: impl Into<PathBuf>,
+    ) -> SandboxSpec {
         SandboxSpec {
             name: name.into(),
             image: image.into(),
@@ -115,8 +119,16 @@ impl SandboxSpec {
     /// Checks every field without touching the host or the engine.
     pub fn validate(&self) -> Result<(), RuntimeError> {
         validate_name("name", &self.name)?;
-        if self.image.trim().is_empty() || self.image.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(RuntimeError::spec("image", format!("{:?} is not an image reference", self.image)));
+        if self.image.trim().is_empty()
+            || self
+                .image
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(RuntimeError::spec(
+                "image",
+                format!("{:?} is not an image reference", self.image),
+            ));
         }
         for (k, v) in &self.labels {
             if k.is_empty() || k.contains('\0') || v.contains('\0') {
@@ -133,8 +145,18 @@ impl SandboxSpec {
                 format!("{} must be an absolute host path", self.workspace.display()),
             ));
         }
-        min("memory_bytes", self.memory_bytes, 6 << 20, "6 MiB (the engines' minimum)")?;
-        min("nano_cpus", self.nano_cpus, 10_000_000, "10000000 (0.01 CPU)")?;
+        min(
+            "memory_bytes",
+            self.memory_bytes,
+            6 << 20,
+            "6 MiB (the engines' minimum)",
+        )?;
+        min(
+            "nano_cpus",
+            self.nano_cpus,
+            10_000_000,
+            "10000000 (0.01 CPU)",
+        )?;
         min(
             "pids_limit",
             u64::from(self.pids_limit),
@@ -145,7 +167,10 @@ impl SandboxSpec {
         if self.nofile > 1 << 20 {
             return Err(RuntimeError::spec(
                 "nofile",
-                format!("{} is above 1048576 (the kernel's usual nr_open)", self.nofile),
+                format!(
+                    "{} is above 1048576 (the kernel's usual nr_open)",
+                    self.nofile
+                ),
             ));
         }
         min("fsize_bytes", self.fsize_bytes, 1 << 20, "1 MiB")?;
@@ -159,21 +184,35 @@ impl SandboxSpec {
             if is_under(&t.path, WORKSPACE_DIR) {
                 return Err(RuntimeError::spec(
                     field,
-                    format!("{:?} is inside /workspace; hide workspace paths with masked_paths instead", t.path),
+                    format!(
+                        "{:?} is inside /workspace; hide workspace paths with masked_paths instead",
+                        t.path
+                    ),
                 ));
             }
             for sys in ["/proc", "/sys", "/dev"] {
                 if is_under(&t.path, sys) {
-                    return Err(RuntimeError::spec(field, format!("{:?} is inside {sys}", t.path)));
+                    return Err(RuntimeError::spec(
+                        field,
+                        format!("{:?} is inside {sys}", t.path),
+                    ));
                 }
             }
             if !seen.insert(&t.path) {
                 return Err(RuntimeError::spec(
                     field,
-                    format!("{:?} is already mounted (/tmp, /home/sandbox and /workspace are built in)", t.path),
+                    format!(
+                        "{:?} is already mounted (/tmp, /home/sandbox and /workspace are built in)",
+                        t.path
+                    ),
                 ));
             }
-            min(&format!("extra_tmpfs[{i}].size_bytes"), t.size_bytes, 4096, "4096")?;
+            min(
+                &format!("extra_tmpfs[{i}].size_bytes"),
+                t.size_bytes,
+                4096,
+                "4096",
+            )?;
         }
 
         let mut masked = HashSet::new();
@@ -181,7 +220,10 @@ impl SandboxSpec {
             let field = format!("masked_paths[{i}]");
             validate_container_path(&field, p)?;
             if p == WORKSPACE_DIR || ["/proc", "/sys", "/dev"].contains(&p.as_str()) {
-                return Err(RuntimeError::spec(field, format!("{p:?} cannot be masked as a whole")));
+                return Err(RuntimeError::spec(
+                    field,
+                    format!("{p:?} cannot be masked as a whole"),
+                ));
             }
             if !masked.insert(p.as_str()) {
                 return Err(RuntimeError::spec(field, format!("{p:?} is listed twice")));
@@ -189,7 +231,10 @@ impl SandboxSpec {
         }
 
         if let Some(r) = &self.oci_runtime
-            && (r.is_empty() || !r.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)))
+            && (r.is_empty()
+                || !r
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)))
         {
             return Err(RuntimeError::spec(
                 "oci_runtime",
@@ -205,7 +250,10 @@ impl SandboxSpec {
 
 fn min(field: &str, value: u64, min: u64, what: &str) -> Result<(), RuntimeError> {
     if value < min {
-        return Err(RuntimeError::spec(field, format!("{value} is below the minimum of {what}")));
+        return Err(RuntimeError::spec(
+            field,
+            format!("{value} is below the minimum of {what}"),
+        ));
     }
     Ok(())
 }
@@ -219,7 +267,9 @@ pub(crate) fn validate_name(field: &str, name: &str) -> Result<(), RuntimeError>
     if !ok {
         return Err(RuntimeError::spec(
             field,
-            format!("{name:?} must be 1-128 characters of [a-zA-Z0-9_.-] starting with a letter or digit"),
+            format!(
+                "{name:?} must be 1-128 characters of [a-zA-Z0-9_.-] starting with a letter or digit"
+            ),
         ));
     }
     Ok(())
@@ -230,14 +280,21 @@ pub(crate) fn validate_env(field: &str, env: &[(String, String)]) -> Result<(), 
     let mut seen = HashSet::new();
     for (k, v) in env {
         let f = format!("{field}[{k:?}]");
-        if k.is_empty() || k.contains('=') || k.contains('\0') || k.chars().any(char::is_whitespace) {
-            return Err(RuntimeError::spec(f, "variable names must be non-empty without '=', spaces or NUL"));
+        if k.is_empty() || k.contains('=') || k.contains('\0') || k.chars().any(char::is_whitespace)
+        {
+            return Err(RuntimeError::spec(
+                f,
+                "variable names must be non-empty without '=', spaces or NUL",
+            ));
         }
         if v.contains('\0') {
             return Err(RuntimeError::spec(f, "values may not contain NUL bytes"));
         }
         if RESERVED_ENV.contains(&k.as_str()) {
-            return Err(RuntimeError::spec(f, format!("{k} is set by lasso and cannot be overridden")));
+            return Err(RuntimeError::spec(
+                f,
+                format!("{k} is set by lasso and cannot be overridden"),
+            ));
         }
         if !seen.insert(k.as_str()) {
             return Err(RuntimeError::spec(f, "variable is set twice"));
@@ -264,14 +321,21 @@ pub(crate) fn validate_container_path(field: &str, p: &str) -> Result<(), Runtim
     if p.split('/').any(|c| c == "." || c == "..") {
         return bad("may not contain . or .. components");
     }
-    if p.chars().any(|c| c == ':' || c == ',' || c.is_control() || c.is_whitespace()) {
-        return bad("may not contain ':', ',', whitespace or control characters (they break mount options)");
+    if p.chars()
+        .any(|c| c == ':' || c == ',' || c.is_control() || c.is_whitespace())
+    {
+        return bad(
+            "may not contain ':', ',', whitespace or control characters (they break mount options)",
+        );
     }
     Ok(())
 }
 
 fn is_under(path: &str, dir: &str) -> bool {
-    path == dir || path.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/'))
+    path == dir
+        || path
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 #[cfg(test)]
@@ -300,7 +364,9 @@ mod tests {
             assert!(err_of(&s).contains("invalid name"), "{bad:?}");
         }
         let mut s = spec();
-        s.network = NetworkSpec::Bridge { name: "bad name".into() };
+        s.network = NetworkSpec::Bridge {
+            name: "bad name".into(),
+        };
         assert!(err_of(&s).contains("network.name"));
     }
 

@@ -3,7 +3,9 @@
 
 use thiserror::Error;
 
-use crate::{audit::AuditError, config::ConfigError, policy::GateConfigError, runtime::RuntimeError};
+use crate::{
+    audit::AuditError, config::ConfigError, policy::GateConfigError, runtime::RuntimeError,
+};
 
 #[derive(Debug, Error)]
 pub enum SandboxError {
@@ -52,6 +54,9 @@ pub enum SandboxError {
 
 impl SandboxError {
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> SandboxError {
-        SandboxError::Io { context: context.into(), source }
+        SandboxError::Io {
+            context: context.into(),
+            source,
+        }
     }
 }

@@ -11,11 +11,32 @@ use crate::policy::Rule;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    SandboxCreated { id: String, name: String, profile: String },
-    SandboxStopped { id: String, name: String },
-    CommandExecuted { id: String, command: String, exit_code: i64, duration_ms: u64, timed_out: bool },
-    Violation { id: String, command: String, rule: Rule, reason: String },
-    AuditAppended { log: String, seq: u64 },
+    SandboxCreated {
+        id: String,
+        name: String,
+        profile: String,
+    },
+    SandboxStopped {
+        id: String,
+        name: String,
+    },
+    CommandExecuted {
+        id: String,
+        command: String,
+        exit_code: i64,
+        duration_ms: u64,
+        timed_out: bool,
+    },
+    Violation {
+        id: String,
+        command: String,
+        rule: Rule,
+        reason: String,
+    },
+    AuditAppended {
+        log: String,
+        seq: u64,
+    },
 }
 
 /// A cloneable handle to the bus.
@@ -54,10 +75,28 @@ mod tests {
     async fn subscribers_receive_published_events_in_order() {
         let bus = EventBus::new(8);
         let mut rx = bus.subscribe();
-        bus.publish(Event::SandboxStopped { id: "a".into(), name: "n".into() });
-        bus.publish(Event::AuditAppended { log: "l".into(), seq: 2 });
-        assert_eq!(rx.recv().await.ok(), Some(Event::SandboxStopped { id: "a".into(), name: "n".into() }));
-        assert_eq!(rx.recv().await.ok(), Some(Event::AuditAppended { log: "l".into(), seq: 2 }));
+        bus.publish(Event::SandboxStopped {
+            id: "a".into(),
+            name: "n".into(),
+        });
+        bus.publish(Event::AuditAppended {
+            log: "l".into(),
+            seq: 2,
+        });
+        assert_eq!(
+            rx.recv().await.ok(),
+            Some(Event::SandboxStopped {
+                id: "a".into(),
+                name: "n".into()
+            })
+        );
+        assert_eq!(
+            rx.recv().await.ok(),
+            Some(Event::AuditAppended {
+                log: "l".into(),
+                seq: 2
+            })
+        );
     }
 
     #[test]

@@ -19,7 +19,9 @@ pub type ImageProgress = runtime::ProgressEvent;
 /// The base image for a profile: its own `image.base`, else settings (`LASSO_BASE_IMAGE`,
 /// `config.toml`), else the built-in default.
 pub fn base_image_for(profile: &Profile, settings: &Settings) -> String {
-    profile.effective_base_image(&settings.base_image).to_string()
+    profile
+        .effective_base_image(&settings.base_image)
+        .to_string()
 }
 
 /// Returns the profile's image tag, building it (and the default base) when missing.
@@ -50,15 +52,23 @@ pub async fn build_profile_image(
     labels.insert("lasso.image.base".to_string(), base.to_string());
     if profile.image.packages.is_empty() {
         ensure_base(engine, base, progress).await?;
-        engine.derive_image(&tag, base, &labels, &mut *progress).await?;
+        engine
+            .derive_image(&tag, base, &labels, &mut *progress)
+            .await?;
     } else {
         // The Debian root filesystem is built under a temporary tag, then labelled like
         // every other profile image.
         let rootfs_tag = format!("{}-rootfs:latest", tag.split(':').next().unwrap_or(&tag));
-        let dir = std::env::temp_dir().join(format!("lasso-rootfs-{}-{}", profile.image_hash(base).get(..16).unwrap_or("x"), std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "lasso-rootfs-{}-{}",
+            profile.image_hash(base).get(..16).unwrap_or("x"),
+            std::process::id()
+        ));
         let opts = runtime::DebianOptions::new(dir, profile.image.packages.clone());
         runtime::build_debian_image(engine, &rootfs_tag, &opts, &mut *progress).await?;
-        let derived = engine.derive_image(&tag, &rootfs_tag, &labels, &mut *progress).await;
+        let derived = engine
+            .derive_image(&tag, &rootfs_tag, &labels, &mut *progress)
+            .await;
         let _ = engine.remove_image(&rootfs_tag, false).await;
         derived?;
     }

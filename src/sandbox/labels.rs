@@ -28,8 +28,17 @@ pub const BRIDGE: &str = "lasso.network.bridge";
 pub const VERSION: &str = "lasso.version";
 
 /// Labels every lasso sandbox must carry to be usable.
-pub const REQUIRED: &[&str] =
-    &[ID, NAME, PROFILE, PROFILE_HASH, PROFILE_TOML, WORKING_DIR, CREATED_AT, AUDIT_LOG, ISOLATION];
+pub const REQUIRED: &[&str] = &[
+    ID,
+    NAME,
+    PROFILE,
+    PROFILE_HASH,
+    PROFILE_TOML,
+    WORKING_DIR,
+    CREATED_AT,
+    AUDIT_LOG,
+    ISOLATION,
+];
 
 /// Scopes sandboxes to one `LASSO_HOME`: two homes (two users, or parallel test runs) on one
 /// engine never see or stop each other's sandboxes.
@@ -96,9 +105,15 @@ impl SandboxInfo {
         if state != "running" {
             problems.push(format!("the container is {state}, not running"));
         }
-        let id = labels.get(ID).cloned().unwrap_or_else(|| container_name.to_string());
+        let id = labels
+            .get(ID)
+            .cloned()
+            .unwrap_or_else(|| container_name.to_string());
         SandboxInfo {
-            name: labels.get(NAME).cloned().unwrap_or_else(|| container_name.to_string()),
+            name: labels
+                .get(NAME)
+                .cloned()
+                .unwrap_or_else(|| container_name.to_string()),
             profile: get(PROFILE),
             profile_hash: get(PROFILE_HASH),
             state: state.to_string(),
@@ -152,7 +167,14 @@ mod tests {
 
     #[test]
     fn complete_running_sandbox_has_no_problems() {
-        let info = SandboxInfo::from_labels("c1", "lasso-x", "img", "running", "docker", complete("name = 'a'"));
+        let info = SandboxInfo::from_labels(
+            "c1",
+            "lasso-x",
+            "img",
+            "running",
+            "docker",
+            complete("name = 'a'"),
+        );
         assert!(info.is_usable(), "{:?}", info.problems);
         assert_eq!(info.short_id(), "0123456789ab");
     }
@@ -171,6 +193,9 @@ mod tests {
 
     #[test]
     fn home_tags_differ_per_home() {
-        assert_ne!(home_tag(std::path::Path::new("/a")), home_tag(std::path::Path::new("/b")));
+        assert_ne!(
+            home_tag(std::path::Path::new("/a")),
+            home_tag(std::path::Path::new("/b"))
+        );
     }
 }

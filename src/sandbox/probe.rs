@@ -17,8 +17,13 @@ for s in /var/run/docker.sock /run/docker.sock /run/podman/podman.sock /var/run/
 
 /// Runs the probes; `Err` carries every failed expectation in one sentence.
 pub async fn self_test(engine: &Engine, container: &str, spec: &SandboxSpec) -> Result<(), String> {
-    let req = ExecRequest::new(["/bin/sh", "-c", SCRIPT]).timeout(Duration::from_secs(20)).max_output(64 << 10);
-    let out = engine.exec(container, &req).await.map_err(|e| format!("the probe could not run: {e}"))?;
+    let req = ExecRequest::new(["/bin/sh", "-c", SCRIPT])
+        .timeout(Duration::from_secs(20))
+        .max_output(64 << 10);
+    let out = engine
+        .exec(container, &req)
+        .await
+        .map_err(|e| format!("the probe could not run: {e}"))?;
     let gvisor = spec.oci_runtime.as_deref() == Some("runsc");
     evaluate(&out.stdout_text(), &spec.network, gvisor)
 }
@@ -26,9 +31,11 @@ pub async fn self_test(engine: &Engine, container: &str, spec: &SandboxSpec) -> 
 /// Checks the probe's output against what every sandbox must be.
 pub(crate) fn evaluate(output: &str, network: &NetworkSpec, gvisor: bool) -> Result<(), String> {
     let field = |name: &str| {
-        output
-            .lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')).map(|v| v.trim().to_string()))
+        output.lines().find_map(|l| {
+            l.strip_prefix(name)
+                .and_then(|r| r.strip_prefix(':'))
+                .map(|v| v.trim().to_string())
+        })
     };
     let mut failures = Vec::new();
     if !output.lines().any(|l| l == "PROBE=done") {
@@ -70,13 +77,20 @@ pub(crate) fn evaluate(output: &str, network: &NetworkSpec, gvisor: bool) -> Res
             .map(|v| v.split_whitespace().collect())
             .unwrap_or_default();
         if ifaces.iter().any(|i| *i != "lo") {
-            failures.push(format!("network none, yet interfaces {} exist", ifaces.join(",")));
+            failures.push(format!(
+                "network none, yet interfaces {} exist",
+                ifaces.join(",")
+            ));
         }
     }
     for line in output.lines().filter_map(|l| l.strip_prefix("SOCKET=")) {
         failures.push(format!("the engine socket {line} is reachable"));
     }
-    if failures.is_empty() { Ok(()) } else { Err(failures.join("; ")) }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
 }
 
 #[cfg(test)]
@@ -95,17 +109,27 @@ CapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nROOTFS=readonly\nNET=lo \n
     fn each_weakness_is_named() {
         let cases = [
             ("Uid:\t1000", "Uid:\t0", "uid"),
-            ("CapEff:\t0000000000000000", "CapEff:\t00000000a80425fb", "CapEff"),
+            (
+                "CapEff:\t0000000000000000",
+                "CapEff:\t00000000a80425fb",
+                "CapEff",
+            ),
             ("NoNewPrivs:\t1", "NoNewPrivs:\t0", "NoNewPrivs"),
             ("Seccomp:\t2", "Seccomp:\t0", "Seccomp"),
             ("ROOTFS=readonly", "ROOTFS=writable", "root filesystem"),
             ("NET=lo ", "NET=eth0 lo ", "eth0"),
-            ("PROBE=done", "SOCKET=/run/docker.sock\nPROBE=done", "docker.sock"),
+            (
+                "PROBE=done",
+                "SOCKET=/run/docker.sock\nPROBE=done",
+                "docker.sock",
+            ),
             ("PROBE=done", "", "did not finish"),
         ];
         for (from, to, expect) in cases {
             let out = GOOD.replacen(from, to, 1);
-            let err = evaluate(&out, &NetworkSpec::None, false).err().unwrap_or_default();
+            let err = evaluate(&out, &NetworkSpec::None, false)
+                .err()
+                .unwrap_or_default();
             assert!(err.contains(expect), "{from} -> {to}: {err}");
         }
     }
@@ -113,8 +137,19 @@ CapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nROOTFS=readonly\nNET=lo \n
     #[test]
     fn bridge_networks_may_have_interfaces_and_gvisor_omits_fields() {
         let out = GOOD.replace("NET=lo ", "NET=eth0 lo ");
-        assert_eq!(evaluate(&out, &NetworkSpec::Bridge { name: "bridge".into() }, false), Ok(()));
-        let gv = GOOD.replace("NoNewPrivs:\t1\n", "").replace("Seccomp:\t2\n", "");
+        assert_eq!(
+            evaluate(
+                &out,
+                &NetworkSpec::Bridge {
+                    name: "bridge".into()
+                },
+                false
+            ),
+            Ok(())
+        );
+        let gv = GOOD
+            .replace("NoNewPrivs:\t1\n", "")
+            .replace("Seccomp:\t2\n", "");
         assert_eq!(evaluate(&gv, &NetworkSpec::None, true), Ok(()));
         assert!(evaluate(&gv, &NetworkSpec::None, false).is_err());
     }

@@ -51,7 +51,11 @@ impl ServiceOptions {
                 crate::config::RuntimeKind::Podman => crate::runtime::EngineKind::Podman,
             });
         }
-        Ok(ServiceOptions { home, settings, connect })
+        Ok(ServiceOptions {
+            home,
+            settings,
+            connect,
+        })
     }
 }
 
@@ -131,7 +135,10 @@ impl SandboxService {
     /// The engine, connecting on first use.
     pub async fn engine(&self) -> Result<&Engine, SandboxError> {
         let opts = &self.options.connect;
-        Ok(self.engine.get_or_try_init(|| async { Engine::connect(opts).await }).await?)
+        Ok(self
+            .engine
+            .get_or_try_init(|| async { Engine::connect(opts).await })
+            .await?)
     }
 
     /// The audit key, created on first use.
@@ -144,7 +151,10 @@ impl SandboxService {
     }
 
     fn audit_log(&self, path: &Path) -> Result<Arc<AuditLog>, SandboxError> {
-        let mut logs = self.logs.lock().map_err(|_| SandboxError::Image("audit log cache poisoned".into()))?;
+        let mut logs = self
+            .logs
+            .lock()
+            .map_err(|_| SandboxError::Image("audit log cache poisoned".into()))?;
         if let Some(log) = logs.get(path) {
             return Ok(log.clone());
         }
@@ -158,7 +168,10 @@ impl SandboxService {
     fn record(&self, log_path: &Path, draft: EntryDraft) -> Result<(), SandboxError> {
         let log = self.audit_log(log_path)?;
         let entry = log.append(draft)?;
-        self.events.publish(Event::AuditAppended { log: log_path.display().to_string(), seq: entry.seq });
+        self.events.publish(Event::AuditAppended {
+            log: log_path.display().to_string(),
+            seq: entry.seq,
+        });
         Ok(())
     }
 
@@ -202,8 +215,10 @@ impl SandboxService {
             profile.isolation = iso;
         }
         // Compile the gate now: a profile the gate cannot use must not produce a sandbox.
-        let gate = Gate::new(profile.gate_policy())
-            .map_err(|source| SandboxError::Gate { profile: profile.name.clone(), source })?;
+        let gate = Gate::new(profile.gate_policy()).map_err(|source| SandboxError::Gate {
+            profile: profile.name.clone(),
+            source,
+        })?;
 
         let id = new_sandbox_id()?;
         let name = match &req.name {
@@ -226,9 +241,10 @@ impl SandboxService {
                 if network != NetworkSpec::None {
                     return Err(SandboxError::Isolation {
                         isolation: "gvisor".into(),
-                        reason: "gVisor's network stack does not work on this kernel; use a profile \
+                        reason:
+                            "gVisor's network stack does not work on this kernel; use a profile \
                                  with network mode none"
-                            .into(),
+                                .into(),
                     });
                 }
                 engine.require_runtime("runsc").await?;
@@ -260,13 +276,25 @@ impl SandboxService {
         label_map.insert(labels::ID.to_string(), id.clone());
         label_map.insert(labels::NAME.to_string(), name.clone());
         label_map.insert(labels::PROFILE.to_string(), profile.name.clone());
-        label_map.insert(labels::PROFILE_HASH.to_string(), labels::profile_label_hash(&profile_toml));
+        label_map.insert(
+            labels::PROFILE_HASH.to_string(),
+            labels::profile_label_hash(&profile_toml),
+        );
         label_map.insert(labels::PROFILE_TOML.to_string(), profile_toml);
-        label_map.insert(labels::WORKING_DIR.to_string(), working_dir.display().to_string());
+        label_map.insert(
+            labels::WORKING_DIR.to_string(),
+            working_dir.display().to_string(),
+        );
         label_map.insert(labels::CREATED_AT.to_string(), created_at);
-        label_map.insert(labels::AUDIT_LOG.to_string(), audit_log.display().to_string());
+        label_map.insert(
+            labels::AUDIT_LOG.to_string(),
+            audit_log.display().to_string(),
+        );
         label_map.insert(labels::ISOLATION.to_string(), isolation.clone());
-        label_map.insert(labels::VERSION.to_string(), env!("CARGO_PKG_VERSION").to_string());
+        label_map.insert(
+            labels::VERSION.to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        );
         label_map.insert(
             labels::NETWORK.to_string(),
             match &network {
@@ -278,7 +306,11 @@ impl SandboxService {
             label_map.insert(labels::NETWORK_NOTE.to_string(), note.clone());
         }
 
-        let mut spec = SandboxSpec::new(format!("lasso-{}", &id[..12]), image.clone(), working_dir.clone());
+        let mut spec = SandboxSpec::new(
+            format!("lasso-{}", &id[..12]),
+            image.clone(),
+            working_dir.clone(),
+        );
         spec.labels = label_map;
         spec.env = sandbox_env(&profile)?;
         spec.memory_bytes = profile.resources.memory.bytes();
@@ -292,7 +324,11 @@ impl SandboxService {
             .filesystem
             .writable_paths
             .iter()
-            .map(|p| TmpfsMount { path: p.clone(), size_bytes: EXTRA_TMPFS_BYTES, exec: false })
+            .map(|p| TmpfsMount {
+                path: p.clone(),
+                size_bytes: EXTRA_TMPFS_BYTES,
+                exec: false,
+            })
             .collect();
         spec.masked_paths = profile
             .filesystem
@@ -317,16 +353,22 @@ impl SandboxService {
                 return Err(e);
             }
         };
-        let draft = EntryDraft::new(EntryKind::Lifecycle, &req.actor, "create", &name, Outcome::Success)
-            .sandbox(&id)
-            .detail("profile", profile.name.clone())
-            .detail("profile_hash", info.profile_hash.clone())
-            .detail("image", image)
-            .detail("isolation", isolation)
-            .detail("container_id", container.to_string())
-            .detail("working_dir", working_dir.display().to_string())
-            .detail("runtime", engine.kind().to_string())
-            .detail("network", info.network.clone());
+        let draft = EntryDraft::new(
+            EntryKind::Lifecycle,
+            &req.actor,
+            "create",
+            &name,
+            Outcome::Success,
+        )
+        .sandbox(&id)
+        .detail("profile", profile.name.clone())
+        .detail("profile_hash", info.profile_hash.clone())
+        .detail("image", image)
+        .detail("isolation", isolation)
+        .detail("container_id", container.to_string())
+        .detail("working_dir", working_dir.display().to_string())
+        .detail("runtime", engine.kind().to_string())
+        .detail("network", info.network.clone());
         let draft = match &network_note {
             Some(note) => draft.detail("network_note", note.clone()),
             None => draft,
@@ -336,12 +378,22 @@ impl SandboxService {
             let _ = engine.remove_sandbox(&container, None).await;
             return Err(e);
         }
-        let system = EntryDraft::new(EntryKind::Lifecycle, &req.actor, "create", &id, Outcome::Success)
-            .detail("name", name.clone())
-            .detail("audit_log", audit_log.display().to_string());
+        let system = EntryDraft::new(
+            EntryKind::Lifecycle,
+            &req.actor,
+            "create",
+            &id,
+            Outcome::Success,
+        )
+        .detail("name", name.clone())
+        .detail("audit_log", audit_log.display().to_string());
         self.record(&self.system_log_path()?, system)?;
         self.cache_gate(&info, gate)?;
-        self.events.publish(Event::SandboxCreated { id, name, profile: profile.name.clone() });
+        self.events.publish(Event::SandboxCreated {
+            id,
+            name,
+            profile: profile.name.clone(),
+        });
         Ok(info)
     }
 
@@ -351,16 +403,21 @@ impl SandboxService {
     pub async fn list(&self) -> Result<Vec<SandboxInfo>, SandboxError> {
         let engine = self.engine().await?;
         let found = engine
-            .list_sandboxes(&[(labels::MANAGED, Some("true")), (labels::HOME, Some(&self.home_tag))])
+            .list_sandboxes(&[
+                (labels::MANAGED, Some("true")),
+                (labels::HOME, Some(&self.home_tag)),
+            ])
             .await?;
         let runtime = engine.kind().to_string();
         let mut out: Vec<SandboxInfo> = found
             .into_iter()
             .map(|c| {
                 let state = state_name(&c.state);
-                let mut info = SandboxInfo::from_labels(&c.id, &c.name, &c.image, &state, &runtime, c.labels);
+                let mut info =
+                    SandboxInfo::from_labels(&c.id, &c.name, &c.image, &state, &runtime, c.labels);
                 if !info.audit_log.is_empty() && !Path::new(&info.audit_log).exists() {
-                    info.problems.push(format!("its audit log {} is missing", info.audit_log));
+                    info.problems
+                        .push(format!("its audit log {} is missing", info.audit_log));
                 }
                 info
             })
@@ -387,7 +444,10 @@ impl SandboxService {
 
     fn cache_gate(&self, info: &SandboxInfo, gate: Gate) -> Result<Arc<Gate>, SandboxError> {
         let gate = Arc::new(gate);
-        let mut gates = self.gates.lock().map_err(|_| SandboxError::Image("gate cache poisoned".into()))?;
+        let mut gates = self
+            .gates
+            .lock()
+            .map_err(|_| SandboxError::Image("gate cache poisoned".into()))?;
         gates.insert(format!("{}:{}", info.id, info.profile_hash), gate.clone());
         Ok(gate)
     }
@@ -395,24 +455,45 @@ impl SandboxService {
     /// The gate for a sandbox, built from the profile stored on its container.
     fn gate_for(&self, info: &SandboxInfo) -> Result<(Arc<Gate>, Profile), SandboxError> {
         let toml = info.label(labels::PROFILE_TOML).unwrap_or_default();
-        let (_, profile) = crate::config::resolve_standalone(toml, &format!("label {} of {}", labels::PROFILE_TOML, info.name))?;
+        let (_, profile) = crate::config::resolve_standalone(
+            toml,
+            &format!("label {} of {}", labels::PROFILE_TOML, info.name),
+        )?;
         let cache_key = format!("{}:{}", info.id, info.profile_hash);
-        if let Some(g) = self.gates.lock().ok().and_then(|g| g.get(&cache_key).cloned()) {
+        if let Some(g) = self
+            .gates
+            .lock()
+            .ok()
+            .and_then(|g| g.get(&cache_key).cloned())
+        {
             return Ok((g, profile));
         }
-        let gate = Gate::new(profile.gate_policy())
-            .map_err(|source| SandboxError::Gate { profile: profile.name.clone(), source })?;
+        let gate = Gate::new(profile.gate_policy()).map_err(|source| SandboxError::Gate {
+            profile: profile.name.clone(),
+            source,
+        })?;
         Ok((self.cache_gate(info, gate)?, profile))
     }
 
     /// Gates, runs and audits one command in a sandbox.
-    pub async fn exec(&self, query: &str, command: &str, actor: &str) -> Result<ExecOutcome, SandboxError> {
+    pub async fn exec(
+        &self,
+        query: &str,
+        command: &str,
+        actor: &str,
+    ) -> Result<ExecOutcome, SandboxError> {
         let info = self.get(query).await?;
         if info.state != "running" {
-            return Err(SandboxError::NotRunning { id: info.name.clone(), state: info.state.clone() });
+            return Err(SandboxError::NotRunning {
+                id: info.name.clone(),
+                state: info.state.clone(),
+            });
         }
         if !info.is_usable() {
-            return Err(SandboxError::Unusable { id: info.name.clone(), reason: info.problems.join("; ") });
+            return Err(SandboxError::Unusable {
+                id: info.name.clone(),
+                reason: info.problems.join("; "),
+            });
         }
         let (gate, profile) = self.gate_for(&info)?;
         let log = PathBuf::from(&info.audit_log);
@@ -421,10 +502,16 @@ impl SandboxService {
             (true, Some(plan)) => plan,
             _ => {
                 let d = verdict.decision;
-                let mut draft = EntryDraft::new(EntryKind::Violation, actor, "exec", command, Outcome::Blocked)
-                    .sandbox(&info.id)
-                    .detail("rule", serde_json::to_value(d.rule).unwrap_or_default())
-                    .detail("reason", d.reason.clone());
+                let mut draft = EntryDraft::new(
+                    EntryKind::Violation,
+                    actor,
+                    "exec",
+                    command,
+                    Outcome::Blocked,
+                )
+                .sandbox(&info.id)
+                .detail("rule", serde_json::to_value(d.rule).unwrap_or_default())
+                .detail("reason", d.reason.clone());
                 if let Some(p) = &d.program {
                     draft = draft.detail("program", p.clone());
                 }
@@ -444,13 +531,16 @@ impl SandboxService {
         };
         let timeout = Duration::from_secs(u64::from(profile.commands.max_execution_seconds));
         let engine = self.engine().await?;
-        let request = ExecRequest::new(argv).timeout(timeout).max_output(MAX_OUTPUT_BYTES);
+        let request = ExecRequest::new(argv)
+            .timeout(timeout)
+            .max_output(MAX_OUTPUT_BYTES);
         let out = match engine.exec(&info.container_id, &request).await {
             Ok(out) => out,
             Err(e) => {
-                let draft = EntryDraft::new(EntryKind::Command, actor, "exec", command, Outcome::Error)
-                    .sandbox(&info.id)
-                    .detail("error", e.to_string());
+                let draft =
+                    EntryDraft::new(EntryKind::Command, actor, "exec", command, Outcome::Error)
+                        .sandbox(&info.id)
+                        .detail("error", e.to_string());
                 self.record(&log, draft)?;
                 return Err(e.into());
             }
@@ -465,7 +555,11 @@ impl SandboxService {
             timed_out: out.timed_out,
             truncated: out.truncated,
         };
-        let outcome = if exit_code == 0 && !out.timed_out { Outcome::Success } else { Outcome::Error };
+        let outcome = if exit_code == 0 && !out.timed_out {
+            Outcome::Success
+        } else {
+            Outcome::Error
+        };
         let mut draft = EntryDraft::new(EntryKind::Command, actor, "exec", command, outcome)
             .sandbox(&info.id)
             .detail("exit_code", exit_code)
@@ -497,7 +591,10 @@ impl SandboxService {
     }
 
     /// Stops every sandbox of this `LASSO_HOME`; returns those stopped and the failures.
-    pub async fn stop_all(&self, actor: &str) -> Result<(Vec<SandboxInfo>, Vec<(SandboxInfo, SandboxError)>), SandboxError> {
+    pub async fn stop_all(
+        &self,
+        actor: &str,
+    ) -> Result<(Vec<SandboxInfo>, Vec<(SandboxInfo, SandboxError)>), SandboxError> {
         let mut stopped = Vec::new();
         let mut failed = Vec::new();
         for info in self.list().await? {
@@ -513,27 +610,48 @@ impl SandboxService {
         let engine = self.engine().await?;
         let bridge = info.label(labels::BRIDGE).map(str::to_string);
         let started = std::time::Instant::now();
-        engine.remove_sandbox(&info.container_id, bridge.as_deref()).await?;
+        engine
+            .remove_sandbox(&info.container_id, bridge.as_deref())
+            .await?;
         let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         if let Ok(mut gates) = self.gates.lock() {
             gates.retain(|k, _| !k.starts_with(&format!("{}:", info.id)));
         }
-        let draft = EntryDraft::new(EntryKind::Lifecycle, actor, "stop", &info.name, Outcome::Success)
-            .sandbox(&info.id)
-            .detail("container_id", info.container_id.clone())
-            .detail("duration_ms", elapsed);
+        let draft = EntryDraft::new(
+            EntryKind::Lifecycle,
+            actor,
+            "stop",
+            &info.name,
+            Outcome::Success,
+        )
+        .sandbox(&info.id)
+        .detail("container_id", info.container_id.clone())
+        .detail("duration_ms", elapsed);
         // A sandbox with a missing or damaged log is still removed; the stop goes to the
         // system log in any case so it is never unrecorded.
-        let sandbox_log = if info.audit_log.is_empty() { None } else { Some(PathBuf::from(&info.audit_log)) };
+        let sandbox_log = if info.audit_log.is_empty() {
+            None
+        } else {
+            Some(PathBuf::from(&info.audit_log))
+        };
         let logged = match &sandbox_log {
             Some(p) if p.exists() => self.record(p, draft).is_ok(),
             _ => false,
         };
-        let system = EntryDraft::new(EntryKind::Lifecycle, actor, "stop", &info.id, Outcome::Success)
-            .detail("name", info.name.clone())
-            .detail("recorded_in_sandbox_log", logged);
+        let system = EntryDraft::new(
+            EntryKind::Lifecycle,
+            actor,
+            "stop",
+            &info.id,
+            Outcome::Success,
+        )
+        .detail("name", info.name.clone())
+        .detail("recorded_in_sandbox_log", logged);
         self.record(&self.system_log_path()?, system)?;
-        self.events.publish(Event::SandboxStopped { id: info.id.clone(), name: info.name.clone() });
+        self.events.publish(Event::SandboxStopped {
+            id: info.id.clone(),
+            name: info.name.clone(),
+        });
         Ok(())
     }
 }
@@ -567,21 +685,32 @@ fn clip(s: &str, max: usize) -> String {
 /// 32 hex characters from the OS's random source.
 fn new_sandbox_id() -> Result<String, SandboxError> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| SandboxError::io("generating a sandbox id", std::io::Error::other(e.to_string())))?;
+    getrandom::fill(&mut bytes).map_err(|e| {
+        SandboxError::io(
+            "generating a sandbox id",
+            std::io::Error::other(e.to_string()),
+        )
+    })?;
     Ok(hex::encode(bytes))
 }
 
 pub(crate) fn check_sandbox_name(name: &str) -> Result<(), SandboxError> {
     let ok = !name.is_empty()
         && name.len() <= 63
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if ok {
         Ok(())
     } else {
         Err(SandboxError::InvalidName {
             name: name.to_string(),
-            reason: "use 1-63 characters from a-z A-Z 0-9 . _ -, starting with a letter or digit".into(),
+            reason: "use 1-63 characters from a-z A-Z 0-9 . _ -, starting with a letter or digit"
+                .into(),
         })
     }
 }
@@ -595,22 +724,31 @@ fn check_working_dir(dir: &Path) -> Result<PathBuf, SandboxError> {
         reason: format!("{e}; create it first or pass an existing directory with --dir"),
     })?;
     if !canonical.is_dir() {
-        return Err(SandboxError::WorkingDir { path: shown, reason: "is not a directory".into() });
+        return Err(SandboxError::WorkingDir {
+            path: shown,
+            reason: "is not a directory".into(),
+        });
     }
-    let forbidden = ["/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/boot", "/dev", "/proc", "/sys", "/var", "/run", "/root", "/home"];
+    let forbidden = [
+        "/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/boot", "/dev", "/proc", "/sys", "/var",
+        "/run", "/root", "/home",
+    ];
     if forbidden.iter().any(|f| canonical == Path::new(f)) {
         return Err(SandboxError::WorkingDir {
             path: canonical.display().to_string(),
-            reason: "mounting a system directory as the workspace would hand the host to the sandbox; \
+            reason:
+                "mounting a system directory as the workspace would hand the host to the sandbox; \
                      use a project directory"
-                .into(),
+                    .into(),
         });
     }
     for socket in ["docker.sock", "podman.sock"] {
         if canonical.join(socket).exists() {
             return Err(SandboxError::WorkingDir {
                 path: canonical.display().to_string(),
-                reason: format!("contains the engine socket {socket}; the sandbox must never reach the engine"),
+                reason: format!(
+                    "contains the engine socket {socket}; the sandbox must never reach the engine"
+                ),
             });
         }
     }
@@ -632,7 +770,9 @@ fn network_for(profile: &Profile) -> Result<(NetworkSpec, Option<String>), Sandb
             ),
         )),
         NetworkMode::Full => {
-            let has_blocks = !net.blocked_cidrs.is_empty() || !net.blocked_domains.is_empty() || !net.blocked_ports.is_empty();
+            let has_blocks = !net.blocked_cidrs.is_empty()
+                || !net.blocked_domains.is_empty()
+                || !net.blocked_ports.is_empty();
             if has_blocks {
                 Ok((
                     NetworkSpec::None,
@@ -643,7 +783,12 @@ fn network_for(profile: &Profile) -> Result<(NetworkSpec, Option<String>), Sandb
                     ),
                 ))
             } else {
-                Ok((NetworkSpec::Bridge { name: "bridge".into() }, None))
+                Ok((
+                    NetworkSpec::Bridge {
+                        name: "bridge".into(),
+                    },
+                    None,
+                ))
             }
         }
     }
@@ -652,7 +797,11 @@ fn network_for(profile: &Profile) -> Result<(NetworkSpec, Option<String>), Sandb
 /// The sandbox's environment: `extra_env` plus the forwarded agent credentials, which go in
 /// the container's environment and never on a command line.
 fn sandbox_env(profile: &Profile) -> Result<Vec<(String, String)>, SandboxError> {
-    let mut env: Vec<(String, String)> = profile.extra_env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut env: Vec<(String, String)> = profile
+        .extra_env
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     for name in &profile.agent_auth.forward_env {
         match std::env::var(name) {
             Ok(v) => env.push((name.clone(), v)),
@@ -683,7 +832,11 @@ fn resolve_query(all: Vec<SandboxInfo>, query: &str) -> Result<SandboxInfo, Sand
         [one] => Ok((*one).clone()),
         many => Err(SandboxError::Ambiguous {
             query: query.to_string(),
-            matches: many.iter().map(|s| format!("{} ({})", s.short_id(), s.name)).collect::<Vec<_>>().join(", "),
+            matches: many
+                .iter()
+                .map(|s| format!("{} ({})", s.short_id(), s.name))
+                .collect::<Vec<_>>()
+                .join(", "),
         }),
     }
 }
@@ -704,11 +857,26 @@ mod tests {
     #[test]
     fn queries_resolve_by_id_prefix_and_name() {
         let all = vec![info("abc123", "one"), info("abd456", "two")];
-        assert_eq!(resolve_query(all.clone(), "abc").map(|s| s.name).ok(), Some("one".into()));
-        assert_eq!(resolve_query(all.clone(), "two").map(|s| s.id).ok(), Some("abd456".into()));
-        assert!(matches!(resolve_query(all.clone(), "ab"), Err(SandboxError::Ambiguous { .. })));
-        assert!(matches!(resolve_query(all.clone(), "zz"), Err(SandboxError::NotFound(_))));
-        assert!(matches!(resolve_query(all, ""), Err(SandboxError::NotFound(_))));
+        assert_eq!(
+            resolve_query(all.clone(), "abc").map(|s| s.name).ok(),
+            Some("one".into())
+        );
+        assert_eq!(
+            resolve_query(all.clone(), "two").map(|s| s.id).ok(),
+            Some("abd456".into())
+        );
+        assert!(matches!(
+            resolve_query(all.clone(), "ab"),
+            Err(SandboxError::Ambiguous { .. })
+        ));
+        assert!(matches!(
+            resolve_query(all.clone(), "zz"),
+            Err(SandboxError::NotFound(_))
+        ));
+        assert!(matches!(
+            resolve_query(all, ""),
+            Err(SandboxError::NotFound(_))
+        ));
     }
 
     #[test]

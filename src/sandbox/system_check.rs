@@ -32,8 +32,18 @@ pub struct CheckReport {
     pub items: Vec<CheckItem>,
 }
 
-fn item(name: &str, status: CheckStatus, detail: impl Into<String>, fix: Option<&str>) -> CheckItem {
-    CheckItem { name: name.into(), status, detail: detail.into(), remediation: fix.map(str::to_string) }
+fn item(
+    name: &str,
+    status: CheckStatus,
+    detail: impl Into<String>,
+    fix: Option<&str>,
+) -> CheckItem {
+    CheckItem {
+        name: name.into(),
+        status,
+        detail: detail.into(),
+        remediation: fix.map(str::to_string),
+    }
 }
 
 impl SandboxService {
@@ -42,8 +52,18 @@ impl SandboxService {
         use CheckStatus::*;
         let mut items = Vec::new();
         items.push(match self.audit_key() {
-            Result::Ok(_) => item("lasso home", Ok, format!("{} (audit key present, 0600)", self.home().root().display()), None),
-            Err(e) => item("lasso home", Fail, e.to_string(), Some("fix the permissions of LASSO_HOME or point LASSO_HOME elsewhere")),
+            Result::Ok(_) => item(
+                "lasso home",
+                Ok,
+                format!("{} (audit key present, 0600)", self.home().root().display()),
+                None,
+            ),
+            Err(e) => item(
+                "lasso home",
+                Fail,
+                e.to_string(),
+                Some("fix the permissions of LASSO_HOME or point LASSO_HOME elsewhere"),
+            ),
         });
         match self.engine().await {
             Err(e) => items.push(item(

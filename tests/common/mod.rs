@@ -1,6 +1,7 @@
 //! Shared helpers for the binary's integration tests: an isolated LASSO_HOME per test, the
 //! `lasso` binary, and the loud skip when no engine is reachable.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -20,7 +21,14 @@ impl Lasso {
         let home = tempfile::tempdir().unwrap();
         // LASSO_HOME must not be group/world writable; tempdir is 0700 already.
         let work = tempfile::tempdir().unwrap();
-        Lasso { home, work, engine: false }
+        // The sandbox user is 1000:1000; as root (CI) hand it the workspace, as a user would own
+        // their project. Not being root is fine: then the tests run as the owner anyway.
+        let _ = std::os::unix::fs::chown(work.path(), Some(1000), Some(1000));
+        Lasso {
+            home,
+            work,
+            engine: false,
+        }
     }
 
     /// A lasso instance for tests that need an engine; `None` (after a loud message) when no
@@ -50,7 +58,11 @@ impl Lasso {
     pub fn json(&self, args: &[&str]) -> (Output, Value) {
         let out = self.run(args);
         let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("lasso {args:?}: stdout is not JSON ({e})\nstdout: {}\nstderr: {}", text(&out.stdout), text(&out.stderr))
+            panic!(
+                "lasso {args:?}: stdout is not JSON ({e})\nstdout: {}\nstderr: {}",
+                text(&out.stdout),
+                text(&out.stderr)
+            )
         });
         (out, v)
     }
@@ -91,7 +103,10 @@ pub fn assert_ok(args: &[&str], out: &Output) {
 }
 
 fn engine_reachable(test: &str) -> bool {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let result = rt.block_on(async {
         let opts = lasso::runtime::ConnectOptions::from_env()?;
         lasso::runtime::Engine::connect(&opts).await.map(|_| ())
@@ -102,7 +117,9 @@ fn engine_reachable(test: &str) -> bool {
             if std::env::var("LASSO_REQUIRE_ENGINE").as_deref() == Ok("1") {
                 panic!("{test}: LASSO_REQUIRE_ENGINE=1 but no container engine is reachable: {e}");
             }
-            eprintln!("SKIPPED {test}: no container engine reachable ({e}); set LASSO_REQUIRE_ENGINE=1 to fail instead");
+            eprintln!(
+                "SKIPPED {test}: no container engine reachable ({e}); set LASSO_REQUIRE_ENGINE=1 to fail instead"
+            );
             false
         }
     }
@@ -112,6 +129,10 @@ fn engine_reachable(test: &str) -> bool {
 pub fn write_project_profile(work: &Path, name: &str, body: &str) -> String {
     let dir = work.join(".lasso/profiles");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("{name}.toml")), format!("name = \"{name}\"\n{body}")).unwrap();
+    std::fs::write(
+        dir.join(format!("{name}.toml")),
+        format!("name = \"{name}\"\n{body}"),
+    )
+    .unwrap();
     name.to_string()
 }

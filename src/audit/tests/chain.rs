@@ -148,16 +148,21 @@ fn seal_lagging_by_one_is_a_warning_and_the_next_append_reseals() {
 
 #[test]
 fn missing_seal_of_a_one_entry_log_is_a_crash_trace() {
-    let (_dir, path) = log_with(1);
-    fs::remove_file(seal_of(&path)).unwrap();
-    let report = verify(&path, &key()).unwrap();
-    assert!(report.is_valid(), "{report:?}");
-    assert_eq!(report.seal, SealStatus::Lagging { seal_seq: 0 });
-    AuditLog::open(&path, &key())
-        .unwrap()
-        .append(draft(1))
-        .unwrap();
-    assert_eq!(verify(&path, &key()).unwrap().seal, SealStatus::Matches);
+    for empty_file in [false, true] {
+        let (_dir, path) = log_with(1);
+        fs::remove_file(seal_of(&path)).unwrap();
+        if empty_file {
+            fs::write(seal_of(&path), b"").unwrap(); // created, never written
+        }
+        let report = verify(&path, &key()).unwrap();
+        assert!(report.is_valid(), "{report:?}");
+        assert_eq!(report.seal, SealStatus::Lagging { seal_seq: 0 });
+        AuditLog::open(&path, &key())
+            .unwrap()
+            .append(draft(1))
+            .unwrap();
+        assert_eq!(verify(&path, &key()).unwrap().seal, SealStatus::Matches);
+    }
 }
 
 #[test]

@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::audit::{AuditKey, AuditLog, EntryDraft, EntryKind, Outcome};
 
-pub fn key() -> AuditKey {
-    AuditKey::from_bytes([0x5a; 32])
-}
+pub(crate) use crate::audit::tests_support_key as key;
 
 pub fn other_key() -> AuditKey {
     AuditKey::from_bytes([0xa5; 32])

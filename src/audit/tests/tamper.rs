@@ -255,3 +255,12 @@ fn problems_report_seq_and_stop_seal_checks() {
     assert_eq!(report.seal, SealStatus::NotChecked);
     assert!(p.to_string().starts_with("bad-signature: line 7"), "{p}");
 }
+
+#[test]
+fn floods_of_torn_looking_or_huge_lines_are_malformed() {
+    let report = tampered(|l| l.extend(std::iter::repeat_n(b"{\"se".to_vec(), 20)));
+    assert_problem(&report, ProblemKind::Malformed, Some(27));
+    let report = tampered(|l| l.insert(3, vec![b'x'; 2 * crate::audit::MAX_LINE_LEN]));
+    assert_problem(&report, ProblemKind::Malformed, Some(4));
+    assert!(report.problem.unwrap().message.contains("bytes long"));
+}

@@ -8,7 +8,13 @@ use super::super::spec::{BASE, Kind, Spec, Sub, WBASE, WrapperSpec};
 
 pub(crate) static PYTHON: Spec = Spec {
     names: &["python", "python2", "python3", "pypy", "pypy3"],
-    short: &[('c', ValueStop), ('m', ValueStop), ('W', Value), ('X', Value), ('Q', Value)],
+    short: &[
+        ('c', ValueStop),
+        ('m', ValueStop),
+        ('W', Value),
+        ('X', Value),
+        ('Q', Value),
+    ],
     long_value: &["--check-hash-based-pycs"],
     stop_at_operand: true,
     code: &["-c"],
@@ -22,11 +28,28 @@ pub(crate) static NODE: Spec = Spec {
     names: &["node", "nodejs"],
     short: &[('e', Value), ('p', Value), ('r', Value), ('C', Value)],
     long_value: &[
-        "--eval", "--print", "--require", "--import", "--loader", "--experimental-loader",
-        "--input-type", "--conditions", "--title", "--env-file", "--inspect-port",
-        "--redirect-warnings", "--report-dir", "--report-filename", "--diagnostic-dir",
-        "--icu-data-dir", "--openssl-config", "--stack-size", "--run", "--test-name-pattern",
-        "--watch-path", "--experimental-config-file",
+        "--eval",
+        "--print",
+        "--require",
+        "--import",
+        "--loader",
+        "--experimental-loader",
+        "--input-type",
+        "--conditions",
+        "--title",
+        "--env-file",
+        "--inspect-port",
+        "--redirect-warnings",
+        "--report-dir",
+        "--report-filename",
+        "--diagnostic-dir",
+        "--icu-data-dir",
+        "--openssl-config",
+        "--stack-size",
+        "--run",
+        "--test-name-pattern",
+        "--watch-path",
+        "--experimental-config-file",
     ],
     aliases: &[
         ("-e", "--eval"),
@@ -160,10 +183,7 @@ pub(crate) static DENO_EVAL: Spec = Spec {
     code_sub: true,
     ..BASE
 };
-pub(crate) static DENO_SUB: Spec = Spec {
-    names: &[],
-    ..BASE
-};
+pub(crate) static DENO_SUB: Spec = Spec { names: &[], ..BASE };
 
 pub(crate) static BUN: Spec = Spec {
     names: &["bun"],
@@ -183,21 +203,54 @@ pub(crate) static TCLSH: Spec = Spec {
 
 pub(crate) static GDB: Spec = Spec {
     names: &["gdb", "gdb-multiarch", "cgdb"],
-    short: &[('x', Value), ('p', Value), ('c', Value), ('d', Value), ('s', Value)],
+    short: &[
+        ('x', Value),
+        ('p', Value),
+        ('c', Value),
+        ('d', Value),
+        ('s', Value),
+    ],
     long_value: &[
-        "-ex", "-iex", "-ix", "-eval-command", "-init-eval-command", "-init-command", "-command",
-        "--eval-command", "--init-eval-command", "--init-command", "--command", "--pid",
-        "--core", "--directory", "--symbols", "--exec", "--cd", "--data-directory",
+        "-ex",
+        "-iex",
+        "-ix",
+        "-eval-command",
+        "-init-eval-command",
+        "-init-command",
+        "-command",
+        "--eval-command",
+        "--init-eval-command",
+        "--init-command",
+        "--command",
+        "--pid",
+        "--core",
+        "--directory",
+        "--symbols",
+        "--exec",
+        "--cd",
+        "--data-directory",
     ],
     code: &[
-        "-x", "-ex", "-iex", "-ix", "-eval-command", "-init-eval-command", "-init-command",
-        "-command", "--eval-command", "--init-eval-command", "--init-command", "--command",
+        "-x",
+        "-ex",
+        "-iex",
+        "-ix",
+        "-eval-command",
+        "-init-eval-command",
+        "-init-command",
+        "-command",
+        "--eval-command",
+        "--init-eval-command",
+        "--init-command",
+        "--command",
     ],
     ..BASE
 };
 
 pub(crate) static VIM: Spec = Spec {
-    names: &["vim", "vi", "nvim", "ex", "view", "gvim", "rvim", "vimdiff", "evim", "gview"],
+    names: &[
+        "vim", "vi", "nvim", "ex", "view", "gvim", "rvim", "vimdiff", "evim", "gview",
+    ],
     short: &[
         ('c', Value),
         ('t', Value),
@@ -218,4 +271,3 @@ pub(crate) static VIM: Spec = Spec {
     kind: Kind::Vim,
     ..BASE
 };
-

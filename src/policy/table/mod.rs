@@ -51,8 +51,17 @@ pub(crate) static CD: Spec = Spec {
 
 pub(crate) static VARS: Spec = Spec {
     names: &[
-        "export", "declare", "typeset", "readonly", "local", "read", "printf", "getopts", "mapfile",
-        "readarray", "let",
+        "export",
+        "declare",
+        "typeset",
+        "readonly",
+        "local",
+        "read",
+        "printf",
+        "getopts",
+        "mapfile",
+        "readarray",
+        "let",
     ],
     kind: Kind::VarBuiltin,
     ..BASE
@@ -70,4 +79,3 @@ pub(crate) static TRAP: Spec = Spec {
     kind: Kind::Trap,
     ..BASE
 };
-

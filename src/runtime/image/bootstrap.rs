@@ -55,15 +55,27 @@ pub fn check_static_elf(bytes: &[u8]) -> Result<(), String> {
     };
     let u16_at = |o: usize| -> Option<u64> {
         let b: [u8; 2] = bytes.get(o..o + 2)?.try_into().ok()?;
-        Some(u64::from(if le { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) }))
+        Some(u64::from(if le {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        }))
     };
     let u32_at = |o: usize| -> Option<u64> {
         let b: [u8; 4] = bytes.get(o..o + 4)?.try_into().ok()?;
-        Some(u64::from(if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) }))
+        Some(u64::from(if le {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        }))
     };
     let u64_at = |o: usize| -> Option<u64> {
         let b: [u8; 8] = bytes.get(o..o + 8)?.try_into().ok()?;
-        Some(if le { u64::from_le_bytes(b) } else { u64::from_be_bytes(b) })
+        Some(if le {
+            u64::from_le_bytes(b)
+        } else {
+            u64::from_be_bytes(b)
+        })
     };
     let truncated = || "truncated ELF header".to_string();
     let (phoff, phentsize, phnum) = if is64 {
@@ -91,7 +103,10 @@ pub fn check_static_elf(bytes: &[u8]) -> Result<(), String> {
 }
 
 /// Labels of an image, or `None` if it does not exist.
-async fn image_labels(engine: &Engine, tag: &str) -> Result<Option<BTreeMap<String, String>>, RuntimeError> {
+async fn image_labels(
+    engine: &Engine,
+    tag: &str,
+) -> Result<Option<BTreeMap<String, String>>, RuntimeError> {
     #[derive(serde::Deserialize, Default)]
     #[serde(default)]
     struct Img {
@@ -105,7 +120,11 @@ async fn image_labels(engine: &Engine, tag: &str) -> Result<Option<BTreeMap<Stri
         labels: Option<BTreeMap<String, String>>,
     }
     let r = engine
-        .raw("GET", &format!("/images/{}/json", encode_path_segment(tag)), None)
+        .raw(
+            "GET",
+            &format!("/images/{}/json", encode_path_segment(tag)),
+            None,
+        )
         .await?;
     match r.status {
         404 => Ok(None),
@@ -117,13 +136,22 @@ async fn image_labels(engine: &Engine, tag: &str) -> Result<Option<BTreeMap<Stri
             })?;
             Ok(Some(img.config.labels.unwrap_or_default()))
         }
-        s => Err(RuntimeError::from_status(engine.kind, format!("inspect image {tag}"), s, r.error_message())),
+        s => Err(RuntimeError::from_status(
+            engine.kind,
+            format!("inspect image {tag}"),
+            s,
+            r.error_message(),
+        )),
     }
 }
 
 /// Builds the busybox base image `tag` from [`BUSYBOX_PATH`] unless an image built from the
 /// same binary already exists. Returns whether a build ran.
-pub async fn bootstrap_busybox<F>(engine: &Engine, tag: &str, on_progress: F) -> Result<bool, RuntimeError>
+pub async fn bootstrap_busybox<F>(
+    engine: &Engine,
+    tag: &str,
+    on_progress: F,
+) -> Result<bool, RuntimeError>
 where
     F: FnMut(ProgressEvent) + Send,
 {
@@ -171,7 +199,9 @@ where
         ContextFile::new("passwd", PASSWD.as_bytes().to_vec(), 0o644),
         ContextFile::new("group", GROUP.as_bytes().to_vec(), 0o644),
     ];
-    engine.build_image(tag, &context, DOCKERFILE, &labels, on_progress).await?;
+    engine
+        .build_image(tag, &context, DOCKERFILE, &labels, on_progress)
+        .await?;
     Ok(true)
 }
 
@@ -198,8 +228,16 @@ mod tests {
     #[test]
     fn detects_static_and_dynamic_elf() {
         assert_eq!(check_static_elf(&elf64(&[1, 1, 4])), Ok(()));
-        assert!(check_static_elf(&elf64(&[6, 3, 1])).unwrap_err().contains("dynamically linked"));
-        assert!(check_static_elf(b"#!/bin/sh\necho hi\n").unwrap_err().contains("not an ELF"));
+        assert!(
+            check_static_elf(&elf64(&[6, 3, 1]))
+                .unwrap_err()
+                .contains("dynamically linked")
+        );
+        assert!(
+            check_static_elf(b"#!/bin/sh\necho hi\n")
+                .unwrap_err()
+                .contains("not an ELF")
+        );
         let mut truncated = elf64(&[1, 3]);
         truncated.truncate(64 + 10);
         assert!(check_static_elf(&truncated).is_err());

@@ -65,14 +65,18 @@ impl DebianOptions {
 pub fn validate_package_name(name: &str) -> Result<(), RuntimeError> {
     let mut chars = name.chars();
     let ok = name.len() >= 2
-        && chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
     if ok {
         Ok(())
     } else {
         Err(RuntimeError::spec(
             "packages",
-            format!("{name:?} is not a Debian package name (lowercase letters, digits, '+', '-', '.')"),
+            format!(
+                "{name:?} is not a Debian package name (lowercase letters, digits, '+', '-', '.')"
+            ),
         ))
     }
 }
@@ -108,7 +112,9 @@ pub fn debian_mirror_from_sources(list: &str, deb822: &str, suite: &str) -> Opti
         };
         let types = field("Types").unwrap_or_default();
         let suites = field("Suites").unwrap_or_default();
-        if !types.split_whitespace().any(|t| t == "deb") || !suites.split_whitespace().any(|s| s == suite) {
+        if !types.split_whitespace().any(|t| t == "deb")
+            || !suites.split_whitespace().any(|s| s == suite)
+        {
             continue;
         }
         if let Some(uri) = field("URIs")
@@ -142,7 +148,10 @@ fn host_mirror(suite: &str) -> String {
 }
 
 /// Runs debootstrap into `opts.dir`, streaming its output.
-pub async fn build_debian_rootfs<F>(opts: &DebianOptions, on_progress: &mut F) -> Result<(), RuntimeError>
+pub async fn build_debian_rootfs<F>(
+    opts: &DebianOptions,
+    on_progress: &mut F,
+) -> Result<(), RuntimeError>
 where
     F: FnMut(ProgressEvent) + Send,
 {
@@ -150,14 +159,20 @@ where
         validate_package_name(p)?;
     }
     if !opts.suite.chars().all(|c| c.is_ascii_lowercase()) || opts.suite.is_empty() {
-        return Err(RuntimeError::spec("suite", format!("{:?} is not a Debian release name", opts.suite)));
+        return Err(RuntimeError::spec(
+            "suite",
+            format!("{:?} is not a Debian release name", opts.suite),
+        ));
     }
     if let Ok(mut entries) = std::fs::read_dir(&opts.dir)
         && entries.next().is_some()
     {
         return Err(RuntimeError::spec(
             "dir",
-            format!("{} is not empty; give debootstrap a new or empty directory", opts.dir.display()),
+            format!(
+                "{} is not empty; give debootstrap a new or empty directory",
+                opts.dir.display()
+            ),
         ));
     }
     if !opts.debootstrap.exists() {
@@ -169,7 +184,10 @@ where
             ),
         });
     }
-    let mirror = opts.mirror.clone().unwrap_or_else(|| host_mirror(&opts.suite));
+    let mirror = opts
+        .mirror
+        .clone()
+        .unwrap_or_else(|| host_mirror(&opts.suite));
     let mut cmd = tokio::process::Command::new(&opts.debootstrap);
     cmd.arg("--variant=minbase");
     if !opts.packages.is_empty() {
@@ -240,7 +258,9 @@ where
 /// Paths left out of the rootfs tarball: runtime-mounted or caches.
 fn skip_in_rootfs(rel: &Path) -> bool {
     let s = rel.to_string_lossy();
-    ["dev/", "proc/", "sys/", "run/"].iter().any(|p| s.starts_with(p))
+    ["dev/", "proc/", "sys/", "run/"]
+        .iter()
+        .any(|p| s.starts_with(p))
         || (s.starts_with("var/cache/apt/archives/") && s.ends_with(".deb"))
 }
 
@@ -252,7 +272,8 @@ pub(crate) fn tar_rootfs(root: &Path, out: &Path) -> Result<(), RuntimeError> {
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
         let full = root.join(&rel);
-        let entries = std::fs::read_dir(&full).map_err(|e| RuntimeError::io("reading", &full, e))?;
+        let entries =
+            std::fs::read_dir(&full).map_err(|e| RuntimeError::io("reading", &full, e))?;
         let mut names: Vec<_> = entries.flatten().map(|e| e.file_name()).collect();
         names.sort();
         for name in names {
@@ -261,7 +282,8 @@ pub(crate) fn tar_rootfs(root: &Path, out: &Path) -> Result<(), RuntimeError> {
             if skip_in_rootfs(&rel_child) {
                 continue;
             }
-            let meta = std::fs::symlink_metadata(&full_child).map_err(|e| RuntimeError::io("reading", &full_child, e))?;
+            let meta = std::fs::symlink_metadata(&full_child)
+                .map_err(|e| RuntimeError::io("reading", &full_child, e))?;
             b.append_path_with_name(&full_child, &rel_child)
                 .map_err(|e| RuntimeError::io("adding to tarball", &full_child, e))?;
             if meta.is_dir() {
@@ -275,13 +297,22 @@ pub(crate) fn tar_rootfs(root: &Path, out: &Path) -> Result<(), RuntimeError> {
 }
 
 /// debootstrap → tar → import → build `tag` with the sandbox user. See the module docs.
-pub async fn build_debian_image<F>(engine: &Engine, tag: &str, opts: &DebianOptions, mut on_progress: F) -> Result<(), RuntimeError>
+pub async fn build_debian_image<F>(
+    engine: &Engine,
+    tag: &str,
+    opts: &DebianOptions,
+    mut on_progress: F,
+) -> Result<(), RuntimeError>
 where
     F: FnMut(ProgressEvent) + Send,
 {
     build_debian_rootfs(opts, &mut on_progress).await?;
     let tarball = opts.dir.with_extension("rootfs.tar");
-    on_progress(ProgressEvent::Phase(format!("tar {} into {}", opts.dir.display(), tarball.display())));
+    on_progress(ProgressEvent::Phase(format!(
+        "tar {} into {}",
+        opts.dir.display(),
+        tarball.display()
+    )));
     let (root, out) = (opts.dir.clone(), tarball.clone());
     tokio::task::spawn_blocking(move || tar_rootfs(&root, &out))
         .await
@@ -293,13 +324,17 @@ where
     let (repo, t) = split_tag(tag);
     let rootfs_tag = format!("{repo}-rootfs:{t}");
     let result = async {
-        engine.import_rootfs(&rootfs_tag, &tarball, &mut on_progress).await?;
+        engine
+            .import_rootfs(&rootfs_tag, &tarball, &mut on_progress)
+            .await?;
         let mut labels = BTreeMap::new();
         labels.insert("lasso.image".to_string(), "debian".to_string());
         labels.insert("lasso.debian.suite".to_string(), opts.suite.clone());
         labels.insert("lasso.debian.packages".to_string(), opts.packages.join(","));
         let dockerfile = DOCKERFILE_TEMPLATE.replace("{ROOTFS}", &rootfs_tag);
-        engine.build_image(tag, &[], &dockerfile, &labels, &mut on_progress).await
+        engine
+            .build_image(tag, &[], &dockerfile, &labels, &mut on_progress)
+            .await
     }
     .await;
     // The final image keeps the layers; the intermediate tag is only clutter.
@@ -352,7 +387,9 @@ mod tests {
     fn rootfs_skips_runtime_dirs_and_debs() {
         assert!(skip_in_rootfs(Path::new("dev/null")));
         assert!(skip_in_rootfs(Path::new("proc/1")));
-        assert!(skip_in_rootfs(Path::new("var/cache/apt/archives/jq_1.6.deb")));
+        assert!(skip_in_rootfs(Path::new(
+            "var/cache/apt/archives/jq_1.6.deb"
+        )));
         assert!(!skip_in_rootfs(Path::new("dev")));
         assert!(!skip_in_rootfs(Path::new("usr/bin/jq")));
     }
@@ -374,7 +411,10 @@ mod tests {
             .unwrap()
             .map(|e| {
                 let e = e.unwrap();
-                (e.path().unwrap().display().to_string(), e.header().entry_type())
+                (
+                    e.path().unwrap().display().to_string(),
+                    e.header().entry_type(),
+                )
             })
             .collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -393,9 +433,12 @@ mod tests {
             .await
             .unwrap_err();
         assert!(e.to_string().contains("not empty"), "{e}");
-        let e = build_debian_rootfs(&DebianOptions::new(dir.path().join("new"), vec!["bad pkg".into()]), &mut cb)
-            .await
-            .unwrap_err();
+        let e = build_debian_rootfs(
+            &DebianOptions::new(dir.path().join("new"), vec!["bad pkg".into()]),
+            &mut cb,
+        )
+        .await
+        .unwrap_err();
         assert!(e.to_string().contains("not a Debian package name"), "{e}");
         let mut o = DebianOptions::new(dir.path().join("new"), vec![]);
         o.debootstrap = dir.path().join("no-debootstrap");
