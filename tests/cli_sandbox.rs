@@ -371,3 +371,39 @@ fn gvisor_isolation_works_or_is_refused_clearly() {
     let (_, list) = l.json(&["status", "--json"]);
     assert_eq!(list[0]["isolation"], "gvisor");
 }
+
+#[test]
+fn per_profile_image_with_packages_is_built_locally_and_used() {
+    let Some(l) = Lasso::with_engine("per_profile_image_with_packages_is_built_locally_and_used")
+    else {
+        return;
+    };
+    let profile = write_project_profile(
+        l.work_path(),
+        "withjq",
+        "extends = \"minimal\"\n[image]\npackages = [\"jq\"]\n[commands]\nwhitelist = [\"jq\", \"cat\", \"ls\"]\n",
+    );
+    let dir = l.work_path().to_str().unwrap().to_string();
+    let started = Instant::now();
+    let args = ["image", "build", &profile, "--dir", &dir, "--json"];
+    let (out, v) = l.json(&args);
+    assert_ok(&args, &out);
+    eprintln!(
+        "per-profile debootstrap image build took {:?}",
+        started.elapsed()
+    );
+    let tag = v["image"].as_str().unwrap().to_string();
+    assert!(tag.starts_with("lasso-img-"), "{v}");
+    // A second build is a no-op; the tag depends only on the image-affecting fields.
+    let (_, again) = l.json(&args);
+    assert_eq!(again["built"], false);
+    assert_eq!(again["image"].as_str(), Some(tag.as_str()));
+
+    create(&l, &profile, "jq");
+    let (c, v) = exec_json(&l, "jq", "jq --version");
+    assert_eq!(c, 0, "{v}");
+    assert!(v["stdout"].as_str().unwrap().starts_with("jq-"), "{v}");
+    // Hidden paths that exist in a Debian image are masked, not just refused by the gate.
+    let (c, v) = exec_json(&l, "jq", "cat /etc/shadow");
+    assert_eq!((c, v["rule"].as_str()), (126, Some("hidden-path")));
+}

@@ -647,6 +647,31 @@ async fn dangerous_workspaces_are_refused() {
 }
 
 #[tokio::test]
+async fn failed_start_is_explained_and_cleaned_up() {
+    let Some(e) = engine().await else { return };
+    // Above the engine host's hard limit (20000 on the CI machines): runc cannot apply it.
+    let ws = workspace();
+    let name = unique("ulimit");
+    let _g = Guard {
+        endpoint: e.endpoint().clone(),
+        container: Some(name.clone()),
+        network: None,
+    };
+    let mut s = spec(&name, ws.path());
+    s.nofile = 1 << 20;
+    let err = e.launch_sandbox(&s).await.unwrap_err().to_string();
+    eprintln!("[{}] nofile=1048576: {err}", e.kind());
+    assert!(err.contains("hard limit"), "{err}");
+    assert!(
+        e.list_sandboxes(&[("lasso.test.name", Some(&name))])
+            .await
+            .unwrap()
+            .is_empty(),
+        "launch_sandbox must remove a container that failed to start"
+    );
+}
+
+#[tokio::test]
 async fn unavailable_oci_runtime_fails_clearly_without_fallback() {
     let Some(e) = engine().await else { return };
     let ws = workspace();
