@@ -23,16 +23,11 @@ if ! grep -q 'lasso: engine config' /etc/containers/containers.conf 2>/dev/null;
 default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 [engine]
 runtime = "runc"
-[engine.runtimes]
-runsc = ["/usr/local/bin/runsc-nonet"]
 CONF
 fi
-# The packaged runsc misdetects network namespaces on recent kernels: register it with its own
-# network stack disabled (lasso only uses gVisor with network none anyway).
-if [ ! -x /usr/local/bin/runsc-nonet ]; then
-  printf '#!/bin/sh\nexec /usr/bin/runsc --network=none "$@"\n' > /usr/local/bin/runsc-nonet
-  chmod 0755 /usr/local/bin/runsc-nonet
-fi
+# The packaged runsc misdetects network namespaces on recent kernels: register it with Docker
+# with its own network stack disabled (lasso only uses gVisor with network none anyway).
+# Podman 4.3 ignores a per-container runtime, so lasso refuses gVisor there.
 mkdir -p /etc/docker
 if ! grep -q runsc /etc/docker/daemon.json 2>/dev/null; then
   cat > /etc/docker/daemon.json <<'JSON'

@@ -310,6 +310,9 @@ fn lex_word<'a>(src: &'a str, start: usize, toks: &mut Vec<Tok<'a>>) -> Result<u
     let mut flags = 0u8;
     let mut brace_depth = 0u32;
     let mut brace_sep = false;
+    // An unquoted `[` starts a bracket expression only if an unquoted `]` follows in the same
+    // word (a lone `[`, the `test` command, is literal).
+    let mut bracket = false;
     let mut eq_seen = false;
     while i < b.len() {
         let c = b[i];
@@ -365,7 +368,9 @@ fn lex_word<'a>(src: &'a str, start: usize, toks: &mut Vec<Tok<'a>>) -> Result<u
             }
             b'$' => return Err(dollar_error(src, i)),
             b'`' => return Err(command_substitution_backtick(i)),
-            b'*' | b'?' | b'[' => flags |= GLOB,
+            b'*' | b'?' => flags |= GLOB,
+            b'[' => bracket = true,
+            b']' if bracket => flags |= GLOB,
             b'~' if i == start => flags |= TILDE,
             b'{' => brace_depth += 1,
             b',' if brace_depth > 0 => brace_sep = true,
@@ -531,7 +536,8 @@ mod tests {
 
     #[test]
     fn flags() {
-        let toks = lex("ls *.py '*.rs' ~/x '~' a{b,c} {} {1..3} FOO=1 'F'=1 x=~").unwrap();
+        let toks =
+            lex("ls *.py '*.rs' ~/x '~' a{b,c} {} {1..3} FOO=1 'F'=1 x=~ [ a[b] a'['b]").unwrap();
         let f: Vec<u8> = toks
             .iter()
             .map(|t| match t {
@@ -549,6 +555,9 @@ mod tests {
         assert_eq!(f[8], ASSIGN);
         assert_eq!(f[9], QUOTED);
         assert_eq!(f[10], ASSIGN);
+        assert_eq!(f[11], 0, "a lone `[` is the test command");
+        assert_eq!(f[12], GLOB);
+        assert_eq!(f[13], QUOTED, "a quoted `[` opens nothing");
     }
 
     #[test]

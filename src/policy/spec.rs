@@ -159,6 +159,9 @@ pub(crate) struct Spec {
     pub program_opts: &'static [&'static str],
     /// Without a program option or script operand the program reads its program from stdin.
     pub stdin_program: bool,
+    /// Options whose value is a file of code the program loads (`make -f`, `node -r`): naming
+    /// standard input there reads code from a pipe.
+    pub program_file_opts: &'static [&'static str],
     /// Every operand is a file the program writes (`tee`).
     pub operands_are_outputs: bool,
     /// `KEY=FILE` operands the program writes (`dd of=`).
@@ -195,6 +198,7 @@ pub(crate) const BASE: Spec = Spec {
     chdir: &[],
     program_opts: &[],
     stdin_program: false,
+    program_file_opts: &[],
     operands_are_outputs: false,
     kv_outputs: &[],
     plus_operand: None,
@@ -206,6 +210,53 @@ pub(crate) const BASE: Spec = Spec {
 
 /// The spec used for programs the table does not know: clusters of flags, no values.
 pub(crate) static UNKNOWN: Spec = BASE;
+
+/// An option occurrence resolved against a spec, see [`Spec::resolve`].
+pub(crate) struct Resolved<'o> {
+    spec: &'static Spec,
+    o: OptName<'o>,
+    canon: Option<&'static str>,
+    abbrev: bool,
+}
+
+impl Resolved<'_> {
+    fn same(&self, s: &str) -> bool {
+        match self.canon {
+            Some(c) => c == s,
+            None => self.o.is_spelled(s),
+        }
+    }
+
+    /// Whether the option means the canonical option `target`: directly, through an alias or
+    /// implication, or as an abbreviation where the program accepts them. Ambiguous
+    /// abbreviations match every option they abbreviate (the program would reject them, so
+    /// the gate over-approximates).
+    pub(crate) fn means(&self, target: &str) -> bool {
+        let spec = self.spec;
+        if self.same(target)
+            || spec
+                .implies
+                .iter()
+                .any(|(src, dst)| *dst == target && self.same(src))
+        {
+            return true;
+        }
+        match self.o {
+            OptName::Long(n) if self.abbrev => {
+                abbreviates(n, target)
+                    || spec
+                        .aliases
+                        .iter()
+                        .any(|(k, v)| *v == target && abbreviates(n, k))
+                    || spec
+                        .implies
+                        .iter()
+                        .any(|(src, dst)| *dst == target && abbreviates(n, src))
+            }
+            _ => false,
+        }
+    }
+}
 
 /// An option as written: one short letter (from a cluster) or a long name (before any `=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,57 +316,50 @@ impl Spec {
             || self.implies.iter().any(|(k, _)| *k == n)
     }
 
-    /// Whether the option `o` means the canonical option `target` here: directly, through an
-    /// alias or implication, or as an abbreviation where the program accepts them. Ambiguous
-    /// abbreviations match every option they abbreviate (the program would reject them, so
-    /// the gate over-approximates).
-    pub(crate) fn is(&self, o: OptName<'_>, target: &str) -> bool {
+    /// Whether the option `o` means the canonical option `target` here (see
+    /// [`Resolved::means`]).
+    pub(crate) fn is(&'static self, o: OptName<'_>, target: &str) -> bool {
+        self.resolve(o).means(target)
+    }
+
+    /// Resolves `o` once (alias lookup, abbreviation eligibility) for matching against many
+    /// targets.
+    pub(crate) fn resolve<'o>(&'static self, o: OptName<'o>) -> Resolved<'o> {
         let canon = self.alias_of(o);
-        let same = |s: &str| match canon {
-            Some(c) => c == s,
-            None => o.is_spelled(s),
+        let abbrev = match o {
+            OptName::Long(n) => {
+                self.prefixes
+                    && n.len() >= 3
+                    && n.starts_with("--")
+                    && canon.is_none()
+                    && !self.known_long(n)
+            }
+            OptName::Short(_) => false,
         };
-        if same(target) {
-            return true;
+        Resolved {
+            spec: self,
+            o,
+            canon,
+            abbrev,
         }
-        if self
-            .implies
-            .iter()
-            .any(|(src, dst)| *dst == target && same(src))
-        {
-            return true;
-        }
-        if let OptName::Long(n) = o
-            && self.prefixes
-            && n.len() >= 3
-            && n.starts_with("--")
-            && canon.is_none()
-            && !self.known_long(n)
-        {
-            return abbreviates(n, target)
-                || self
-                    .aliases
-                    .iter()
-                    .any(|(k, v)| *v == target && abbreviates(n, k))
-                || self
-                    .implies
-                    .iter()
-                    .any(|(src, dst)| *dst == target && abbreviates(n, src));
-        }
-        false
     }
 
     /// The first canonical option of `list` that `o` means.
     pub(crate) fn any_of(
-        &self,
+        &'static self,
         o: OptName<'_>,
         list: &'static [&'static str],
     ) -> Option<&'static str> {
-        list.iter().find(|t| self.is(o, t)).copied()
+        if list.is_empty() {
+            return None;
+        }
+        let r = self.resolve(o);
+        list.iter().find(|t| r.means(t)).copied()
     }
 
-    pub(crate) fn long_takes_value(&self, n: &str) -> bool {
-        self.long_value.iter().any(|t| self.is(OptName::Long(n), t))
+    pub(crate) fn long_takes_value(&'static self, n: &str) -> bool {
+        let r = self.resolve(OptName::Long(n));
+        self.long_value.iter().any(|t| r.means(t))
     }
 }
 

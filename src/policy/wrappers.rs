@@ -16,7 +16,7 @@ use super::spec::{OptName, Spec, WrapperSpec};
 use super::table::SU;
 
 /// Whether the option `o` (parsed under `spec`) is one of `list`.
-fn is_any(spec: &Spec, o: OptName<'_>, list: &'static [&'static str]) -> bool {
+fn is_any(spec: &'static Spec, o: OptName<'_>, list: &'static [&'static str]) -> bool {
     spec.any_of(o, list).is_some()
 }
 

@@ -13,10 +13,13 @@
 //!
 //! Shape: one concrete [`Engine`] (cheap to clone) with async methods; plain-data requests
 //! and results; one error enum whose messages say what to do. The same code serves both
-//! engines; where they differ (Podman's compat API ignores the OCI runtime and masked
-//! paths, rejects tmpfs `uid=`, mounts exec-able tmpfs on /run) the difference is handled
-//! in one place and documented there. Responses are read through a tolerant client
-//! (`http.rs`) so an engine adding an enum value cannot break `list` or `inspect`.
+//! engines; where they differ the difference is handled in one place and documented there:
+//! Podman's compat API ignores the OCI runtime and masked paths (`create.rs` uses libpod),
+//! Podman 4 runs every container under its service's default runtime (`container.rs`
+//! refuses any other), internal networks reach the host through the bridge unless cut off
+//! (`network.rs`), and exec timeouts need a process-tree reaper (`exec.rs`, `reap.rs`).
+//! Responses are read through a tolerant client (`http.rs`) so an engine adding an enum
+//! value cannot break `list` or `inspect`.
 
 mod connect;
 mod container;

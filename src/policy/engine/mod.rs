@@ -521,12 +521,22 @@ impl<'g> Checker<'g> {
             return Err(self.xargs_refusal(program));
         }
         self.options(program, words, &parsed, depth)?;
-        if spec.stdin_program
-            && piped
-            && reads_program_from_stdin(&parsed)
-            && !self.code_eval_allowed()
-        {
-            return Err(self.code_eval(program, "", "reads its program from a pipe"));
+        if piped && !self.code_eval_allowed() {
+            if spec.stdin_program && reads_program_from_stdin(&parsed) {
+                return Err(self.code_eval(program, "", "reads its program from a pipe"));
+            }
+            let from_stdin = parsed.items.iter().any(|i| match *i {
+                Item::Opt {
+                    name,
+                    value: Some(v),
+                    spec: s,
+                    ..
+                } => s.any_of(name, s.program_file_opts).is_some() && is_stdin_name(v),
+                Item::Operand { .. } | Item::Opt { value: None, .. } => false,
+            });
+            if from_stdin {
+                return Err(self.code_eval(program, "", "loads code from a pipe"));
+            }
         }
         match kind {
             Kind::Python => programs::python(self, program, words, &parsed)?,
@@ -579,8 +589,17 @@ impl<'g> Checker<'g> {
             else {
                 continue;
             };
+            if spec.code.is_empty()
+                && spec.commands.is_empty()
+                && spec.outputs.is_empty()
+                && spec.chdir.is_empty()
+            {
+                continue;
+            }
+            let r = spec.resolve(name);
+            let hit = |list: &[&str]| list.iter().any(|t| r.means(t));
             let spelled = words.get(word + 1).map_or("", |w| &*w.text);
-            if !self.code_eval_allowed() && spec.any_of(name, spec.code).is_some() {
+            if !self.code_eval_allowed() && hit(spec.code) {
                 return Err(self.code_eval(
                     program,
                     spelled,
@@ -588,7 +607,7 @@ impl<'g> Checker<'g> {
                 ));
             }
             let Some(v) = value else { continue };
-            if spec.any_of(name, spec.commands).is_some() {
+            if hit(spec.commands) {
                 self.nested(
                     v,
                     depth + 1,
@@ -598,7 +617,7 @@ impl<'g> Checker<'g> {
                     },
                 )?;
             }
-            if spec.any_of(name, spec.outputs).is_some() {
+            if hit(spec.outputs) {
                 self.output(
                     program,
                     v,
@@ -606,7 +625,7 @@ impl<'g> Checker<'g> {
                     &format!("option `{spelled}`"),
                 )?;
             }
-            if spec.any_of(name, spec.chdir).is_some() {
+            if hit(spec.chdir) {
                 self.chdir(v, false)?;
             }
         }

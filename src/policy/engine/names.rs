@@ -64,7 +64,10 @@ pub(crate) fn sensitive(name: &str) -> Option<&'static str> {
     if let Some((_, why)) = PREFIX.iter().find(|(p, _)| name.starts_with(p)) {
         return Some(why);
     }
-    if name.len() >= 11 && name[..11].eq_ignore_ascii_case("npm_config_") {
+    if name
+        .get(..11)
+        .is_some_and(|p| p.eq_ignore_ascii_case("npm_config_"))
+    {
         return Some("npm reads configuration, including scripts to run, from it");
     }
     None
@@ -89,7 +92,15 @@ mod tests {
         ] {
             assert!(sensitive(n).is_some(), "{n}");
         }
-        for n in ["FOO", "RUST_LOG", "PATHX", "CI", "NODE_ENV"] {
+        for n in [
+            "FOO",
+            "RUST_LOG",
+            "PATHX",
+            "CI",
+            "NODE_ENV",
+            "ééééééé",
+            "npm_confié",
+        ] {
             assert!(sensitive(n).is_none(), "{n}");
         }
     }

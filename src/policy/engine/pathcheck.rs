@@ -27,7 +27,16 @@ impl Checker<'_> {
                 return self.path_value(program, &t[e + 1..]);
             }
             if let Some(p) = t.find(['/', '~', '.']) {
-                return self.path_value(program, &t[p..]);
+                self.path_value(program, &t[p..])?;
+            }
+            // A short option's attached value (`-fFILE`) is a plain relative name, which
+            // matters once the command may run outside the workspace or hidden files sit
+            // next to it.
+            if !t.starts_with("--")
+                && (!self.extra.is_empty() || self.gate.hidden_near_ws)
+                && let Some((i, _)) = t.char_indices().nth(2)
+            {
+                self.path_value(program, &t[i..])?;
             }
             return Ok(());
         }
@@ -161,14 +170,22 @@ impl Checker<'_> {
                 Some(program),
             ));
         }
-        // `/proc/PID/root/...` is the root file system again and `/proc/PID/cwd/...` some
-        // process's working directory: check what they lead to as well.
+        // `/proc/PID/root/...` is the root file system again, `/proc/PID/cwd/...` some
+        // process's working directory and `/proc/PID/task/TID/...` the same files as
+        // `/proc/PID/...`: check what they lead to as well.
         if round < 4
             && let Some(rest) = resolved.strip_prefix("/proc/")
-            && let Some((_, rest)) = rest.split_once('/')
+            && let Some((pid, rest)) = rest.split_once('/')
         {
             let (link, tail) = rest.split_once('/').unwrap_or((rest, ""));
-            if matches!(link, "root" | "cwd" | "*" | "?" | "[") || link.contains(['*', '?', '[']) {
+            let globby = link.contains(['*', '?', '[']);
+            if (link == "task" || globby)
+                && let Some((_, after_tid)) = tail.split_once('/')
+            {
+                let again = format!("/proc/{pid}/{after_tid}");
+                self.hidden_check(&again, program, shown, round + 1)?;
+            }
+            if matches!(link, "root" | "cwd") || globby {
                 let mut again = String::with_capacity(tail.len() + 1);
                 again.push('/');
                 again.push_str(tail);

@@ -85,6 +85,10 @@ pub(crate) static GIT: Spec = Spec {
             spec: &GIT_LOG,
         },
         Sub {
+            names: &["diff", "format-patch", "bundle"],
+            spec: &GIT_DIFF,
+        },
+        Sub {
             names: &["commit"],
             spec: &GIT_COMMIT,
         },
@@ -418,6 +422,40 @@ pub(crate) static GIT_LOG: Spec = Spec {
     ],
     prefixes: true,
     outputs: &["--output"],
+    kind: Kind::Git,
+    ..BASE
+};
+
+/// `git diff` shares log's patch options; `format-patch -o DIR` and `diff --output` write files.
+pub(crate) static GIT_DIFF: Spec = Spec {
+    short: &[('U', Attached), ('o', Value), ('v', Value)],
+    long_value: &[
+        "--unified",
+        "--output",
+        "--output-directory",
+        "--subject-prefix",
+        "--suffix",
+        "--signature-file",
+        "--cover-letter-format",
+        "--in-reply-to",
+    ],
+    long_flags: &[
+        "--patch",
+        "--no-patch",
+        "--stat",
+        "--cached",
+        "--staged",
+        "--name-only",
+    ],
+    aliases: &[
+        ("-p", "--patch"),
+        ("-u", "--patch"),
+        ("-U", "--unified"),
+        ("-o", "--output-directory"),
+    ],
+    implies: &[("--unified", "--patch")],
+    prefixes: true,
+    outputs: &["--output", "--output-directory"],
     kind: Kind::Git,
     ..BASE
 };

@@ -61,6 +61,7 @@ pub(crate) static NODE: Spec = Spec {
     code: &["--eval", "--print"],
     program_opts: &["--eval", "--print", "--run"],
     stdin_program: true,
+    program_file_opts: &["--require", "--import", "--loader", "--experimental-loader"],
     kind: Kind::Node,
     ..BASE
 };
@@ -87,6 +88,7 @@ pub(crate) static PERL: Spec = Spec {
     code: &["-e", "-E"],
     program_opts: &["-e", "-E"],
     stdin_program: true,
+    program_file_opts: &["-M", "-m"],
     kind: Kind::Perl,
     ..BASE
 };
@@ -113,6 +115,7 @@ pub(crate) static RUBY: Spec = Spec {
     chdir: &["-C"],
     program_opts: &["-e"],
     stdin_program: true,
+    program_file_opts: &["-r"],
     ..BASE
 };
 

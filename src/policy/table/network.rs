@@ -397,6 +397,7 @@ pub(crate) static MAKE: Spec = Spec {
     ],
     aliases: &[("-C", "--directory"), ("-f", "--file"), ("-E", "--eval")],
     prefixes: true,
+    program_file_opts: &["--file"],
     code: &["--eval"],
     chdir: &["--directory"],
     ..BASE
@@ -436,7 +437,16 @@ pub(crate) static CARGO: Spec = Spec {
 
 pub(crate) static NPM: Spec = Spec {
     names: &["npm", "pnpm", "yarn"],
+    long_value: &[
+        "--script-shell",
+        "--prefix",
+        "--registry",
+        "--cache",
+        "--userconfig",
+    ],
     prefixes: true,
+    // npm runs package scripts with this program.
+    commands: &["--script-shell"],
     subs: &[Sub {
         names: &["exec", "x", "dlx"],
         spec: &NPM_EXEC,
@@ -446,14 +456,22 @@ pub(crate) static NPM: Spec = Spec {
 };
 pub(crate) static NPM_EXEC: Spec = Spec {
     short: &[('c', Value)],
-    long_value: &["--call", "--package"],
+    long_value: &["--call", "--package", "--script-shell"],
     aliases: &[("-c", "--call")],
     prefixes: true,
-    commands: &["--call"],
+    commands: &["--call", "--script-shell"],
     ..BASE
 };
 pub(crate) static NPM_SUB: Spec = Spec {
+    long_value: &[
+        "--script-shell",
+        "--prefix",
+        "--registry",
+        "--cache",
+        "--userconfig",
+    ],
     prefixes: true,
+    commands: &["--script-shell"],
     ..BASE
 };
 

@@ -16,7 +16,7 @@ pub(super) const DEV_PROGRAMS: &[&str] = &[
     "ls", "cat", "head", "tail", "grep", "find", "sed", "awk", "echo", "python3", "node", "perl",
     "git", "npm", "cargo", "make", "tar", "curl", "wget", "pip", "wc", "sort", "sh", "bash", "env",
     "xargs", "timeout", "nice", "nohup", "time", "setsid", "stdbuf", "busybox", "cd", "mkdir",
-    "touch", "cp", "mv", "diff", "tee", "printf", "true", "export", "pip3", "eval",
+    "touch", "cp", "mv", "diff", "tee", "printf", "true", "export", "pip3", "eval", "[",
 ];
 
 pub(super) const OPEN_BLACKLIST: &[&str] = &[

@@ -153,6 +153,8 @@ fn redirections() {
         "awk '{print > $1}' f",
         "sed 's/a/b/w /etc/x' f",
         "git archive -o /etc/x.tar HEAD",
+        "git diff --output=/etc/x",
+        "git format-patch -o /etc/p HEAD~1",
         "echo x > /tmp/../etc/x",
         "echo x > /tm*/x",
     ] {
@@ -488,6 +490,10 @@ fn paths() {
         ("/etc/shadow", Rule::HiddenPath),
         ("cat %2fetc%2fshadow", Rule::HiddenPath),
         ("cat ／etc／shadow", Rule::HiddenPath),
+        ("cd /etc && grep -fshadow x", Rule::HiddenPath),
+        ("cat /proc/1/task/1/environ", Rule::HiddenPath),
+        ("cat /proc/self/task/*/environ", Rule::HiddenPath),
+        ("cat -n.env", Rule::HiddenPath),
     ] {
         blocked(&g, cmd, rule);
     }
@@ -672,6 +678,7 @@ fn xargs_input_cannot_add_options() {
         "xargs -I{} sh -c 'ls' sh {}",
         "find . -name '*.py' | xargs grep -n TODO",
         "find . -name '*.txt' -exec sed -i 's/a/b/' {} +",
+        "[ -f x ] && ls",
     ] {
         allowed(&g, cmd);
     }
@@ -686,10 +693,16 @@ fn stdin_scripts() {
         "echo x | sh /dev/stdin",
         "echo x | perl -",
         "cat f | node",
+        "echo 'x:; ls' | make -f -",
+        "cat m | make --file=/dev/stdin",
+        "cat x | node -r /dev/stdin app.js",
     ] {
         blocked(&g, cmd, Rule::CodeEval);
     }
     allowed(&g, "python3 /dev/stdin < script.py");
+    allowed(&g, "make -f build.mk");
+    blocked(&g, "npm --script-shell=rm run x", Rule::NotWhitelisted);
+    blocked(&g, "npm run x --script-sh rm", Rule::NotWhitelisted);
 }
 
 #[test]
