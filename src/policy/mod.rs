@@ -23,6 +23,15 @@
 //!
 //! Everything that cannot be decided safely is refused with a sentence saying what was wrong and
 //! what to do instead: the gate fails closed.
+//!
+//! What a lexical gate cannot see, and the sandbox's other layers (read-only root, masked
+//! paths, the in-sandbox exec guard) must cover: symlinks the agent creates (`ln -s /etc x`
+//! then `cat x/shadow`); code in files the agent writes and then runs (scripts, `Makefile`,
+//! `package.json` scripts, `.git/hooks`, `.git/config` aliases and pagers); file names that
+//! arrive on `xargs`' or a program's input; the contents of directories named as arguments
+//! (`grep -r x /` reads below `/`, only the named path itself is checked); programs run by
+//! `./name` whose basename is on the whitelist; and, for blacklist profiles, wrappers and
+//! interpreters the table does not know.
 
 mod types;
 pub use types::*;

@@ -477,23 +477,36 @@ pub(crate) fn ssh(ck: &mut Checker<'_>, program: &str, parsed: &Parsed<'_>, dept
 /// `cd DIR`, `pushd DIR`, `popd`: later relative paths resolve against the new directory.
 pub(crate) fn cd(ck: &mut Checker<'_>, program: &str, words: &[Word<'_>], depth: usize) -> Res {
     if program == "popd" {
-        return ck.chdir("-", false);
+        return ck.chdir("-", false, false);
     }
-    let target = words[1..].iter().find(|w| {
-        !(w.text.starts_with('-') && w.text.len() > 1)
-            || w.text.starts_with("--") && w.text.len() == 2
-    });
-    let target = target.filter(|w| w.text != "--");
+    // Options (`-L`, `-P`, `-e`, `-@`, pushd `-n`) come first; `--` ends them.
+    let mut target = None;
+    let mut rest = words[1..].iter();
+    while let Some(w) = rest.next() {
+        let t: &str = &w.text;
+        if t == "--" {
+            target = rest.next();
+            break;
+        }
+        let stack_rotation = program == "pushd"
+            && t.strip_prefix('-')
+                .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+        if t.starts_with('-') && t.len() > 1 && !stack_rotation {
+            continue;
+        }
+        target = Some(w);
+        break;
+    }
     match target {
-        None => ck.chdir("~", depth == 0),
+        None => ck.chdir("~", depth == 0, true),
         Some(w) => {
             ck.path_word(program, w)?;
             let t: &str = &w.text;
             if program == "pushd" && (t.starts_with('+') || t.starts_with('-')) && t.len() > 1 {
-                return ck.chdir("-", false);
+                // pushd +N / -N rotates the directory stack: any directory seen so far.
+                return ck.chdir("-", false, false);
             }
-            let exact = depth == 0 && (w.has(TILDE) || !t.starts_with('~'));
-            ck.chdir(t, exact)
+            ck.chdir(t, depth == 0, w.has(TILDE))
         }
     }
 }

@@ -626,7 +626,7 @@ impl<'g> Checker<'g> {
                 )?;
             }
             if hit(spec.chdir) {
-                self.chdir(v, false)?;
+                self.chdir(v, false, v.starts_with('~'))?;
             }
         }
         if parsed.sub.is_some_and(|s| s.code_sub) && !self.code_eval_allowed() {

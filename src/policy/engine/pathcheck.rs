@@ -280,7 +280,7 @@ impl Checker<'_> {
 
     /// A directory the rest of the command (`exact` = a top-level `cd` in an `&&` chain: the
     /// only one) may run in.
-    pub(crate) fn chdir(&mut self, dir: &str, exact: bool) -> Res {
+    pub(crate) fn chdir(&mut self, dir: &str, exact: bool, tilde: bool) -> Res {
         let ws = self.gate.ws.clone();
         let mut new = Vec::new();
         if dir == "-" {
@@ -295,7 +295,7 @@ impl Checker<'_> {
             return self.cap();
         }
         let mut buf = String::new();
-        let tilde_home = dir == "~" || dir.starts_with("~/");
+        let tilde_home = tilde && (dir == "~" || dir.starts_with("~/"));
         if dir.is_empty() {
             return Ok(());
         } else if tilde_home {

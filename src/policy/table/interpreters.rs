@@ -1,8 +1,7 @@
 //! Interpreters and editors: which options supply or evaluate program text.
 
-#![allow(unused_imports)]
-use super::super::spec::Arg::{Attached, AttachedNonAlpha, Chars, Value, ValueStop};
-use super::super::spec::{BASE, Kind, Spec, Sub, WBASE, WrapperSpec};
+use crate::policy::spec::Arg::{Attached, AttachedNonAlpha, Chars, Value, ValueStop};
+use crate::policy::spec::{BASE, Kind, Spec, Sub};
 
 // ---------------------------------------------------------------- interpreters
 

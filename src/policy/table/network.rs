@@ -1,8 +1,7 @@
 //! Network, build and package tools.
 
-#![allow(unused_imports)]
-use super::super::spec::Arg::{Attached, AttachedNonAlpha, Chars, Value, ValueStop};
-use super::super::spec::{BASE, Kind, Spec, Sub, WBASE, WrapperSpec};
+use crate::policy::spec::Arg::{Attached, Value};
+use crate::policy::spec::{BASE, Kind, Spec, Sub};
 
 // ---------------------------------------------------------------- network tools
 

@@ -224,3 +224,19 @@ fn policy_is_kept() {
     let g = Gate::new(p.clone()).unwrap();
     assert_eq!(g.policy(), &p);
 }
+
+#[test]
+fn gate_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Gate>();
+    let g = std::sync::Arc::new(dev());
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let g = g.clone();
+            std::thread::spawn(move || g.check("ls -la | head -5").decision.allowed)
+        })
+        .collect();
+    for h in handles {
+        assert!(h.join().unwrap());
+    }
+}

@@ -735,4 +735,9 @@ fn directory_tracking() {
     blocked(&g, "cd && cat .ssh/id_rsa", Rule::HiddenPath);
     blocked(&g, "cd /etc || cat shadow", Rule::HiddenPath);
     blocked(&g, "sh -c 'cd /etc && cat shadow'", Rule::HiddenPath);
+    blocked(&g, "cd -- /etc && cat shadow", Rule::HiddenPath);
+    blocked(&g, "cd -P /etc && cat shadow", Rule::HiddenPath);
+    blocked(&g, "cd -L -- /etc && cat ./shadow", Rule::HiddenPath);
+    allowed(&g, "cd '~' && ls");
+    allowed(&g, "cd -- src && cat ../README.md");
 }
