@@ -190,9 +190,21 @@ impl Checker<'_> {
                 again.push('/');
                 again.push_str(tail);
                 self.hidden_check(&again, program, shown, round + 1)?;
-                if link != "root" {
+                if link != "root" && round == 0 {
+                    // Some process's working directory: try the ones this command may use,
+                    // once (a base may itself lie under `/proc/*/cwd`; following it again
+                    // would multiply the work by the number of bases each round).
+                    let ws = self.gate.ws.as_str();
                     let mut buf = String::new();
-                    self.each_base(&mut buf, tail, program, shown)?;
+                    let bases = self
+                        .ws_active
+                        .then_some(ws)
+                        .into_iter()
+                        .chain(self.extra.iter().map(String::as_str));
+                    for base in bases {
+                        resolve(&mut buf, base, tail, ws);
+                        self.hidden_check(&buf, program, shown, round + 1)?;
+                    }
                 }
             }
         }

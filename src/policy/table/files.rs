@@ -327,3 +327,28 @@ pub(crate) static GREP: Spec = Spec {
     prefixes: true,
     ..BASE
 };
+
+/// `man -P PAGER` / `--html=BROWSER` run commands.
+pub(crate) static MAN: Spec = Spec {
+    names: &["man"],
+    short: &[('P', Value), ('H', Attached), ('M', Value), ('C', Value), ('L', Value)],
+    long_value: &["--pager", "--manpath", "--config-file", "--locale"],
+    long_flags: &["--html"],
+    aliases: &[("-P", "--pager"), ("-H", "--html")],
+    prefixes: true,
+    commands: &["--pager", "--html"],
+    ..BASE
+};
+
+/// `split --filter=COMMAND` runs a shell command per chunk.
+pub(crate) static SPLIT: Spec = Spec {
+    names: &["split", "gsplit", "csplit"],
+    short: &[('a', Value), ('b', Value), ('C', Value), ('l', Value), ('n', Value), ('t', Value)],
+    long_value: &[
+        "--filter", "--additional-suffix", "--bytes", "--line-bytes", "--lines", "--number",
+        "--suffix-length", "--separator",
+    ],
+    prefixes: true,
+    commands: &["--filter"],
+    ..BASE
+};

@@ -273,3 +273,44 @@ pub(crate) static VIM: Spec = Spec {
     kind: Kind::Vim,
     ..BASE
 };
+
+/// `ed` reads editing commands, including `!command`, from its input.
+pub(crate) static ED: Spec = Spec {
+    names: &["ed", "red"],
+    short: &[('p', Value)],
+    stdin_program: true,
+    ..BASE
+};
+
+/// `dc` runs `!command` from its expressions.
+pub(crate) static DC: Spec = Spec {
+    names: &["dc"],
+    short: &[('e', Value), ('f', Value)],
+    long_value: &["--expression", "--file"],
+    aliases: &[("-e", "--expression"), ("-f", "--file")],
+    prefixes: true,
+    code: &["--expression", "--file"],
+    program_opts: &["--expression", "--file"],
+    stdin_program: true,
+    ..BASE
+};
+
+pub(crate) static EMACS: Spec = Spec {
+    names: &["emacs", "emacs-nox"],
+    short: &[('l', Value), ('f', Value), ('L', Value), ('t', Value), ('u', Value)],
+    long_value: &["--eval", "--load", "--funcall", "--directory", "--script", "--terminal", "--user"],
+    aliases: &[("-l", "--load"), ("-f", "--funcall"), ("-L", "--directory")],
+    prefixes: true,
+    code: &["--eval", "--load", "--funcall", "--script"],
+    ..BASE
+};
+
+pub(crate) static EXPECT: Spec = Spec {
+    names: &["expect"],
+    short: &[('c', Value), ('f', Value)],
+    stop_at_operand: true,
+    code: &["-c"],
+    program_opts: &["-c", "-f"],
+    stdin_program: true,
+    ..BASE
+};

@@ -28,7 +28,7 @@ pub(crate) static ALL: &[&Spec] = &[
     &SETPRIV, &SG, &XVFB_RUN, &VALGRIND, &NUMACTL, &PYTHON, &NODE, &PERL, &RUBY, &PHP, &LUA,
     &RSCRIPT, &R, &DENO, &BUN, &TCLSH, &GDB, &VIM, &SSH, &SCP, &RSYNC, &MAKE, &CARGO, &NPM, &NPX,
     &PIP, &GIT, &TAR, &CURL, &WGET, &TEE, &SORT, &DD, &FIND, &SED, &AWK, &GREP, &CD, &VARS,
-    &RESOLVE,
+    &RESOLVE, &ED, &DC, &EMACS, &EXPECT, &MAN, &SPLIT,
 ];
 
 // ---------------------------------------------------------------- shells and builtins

@@ -518,6 +518,8 @@ pub(crate) static UNBUFFER: Spec = Spec {
     names: &["unbuffer", "catchsegv", "dbus-run-session"],
     long_value: &["--config-file", "--dbus-daemon"],
     stop_at_operand: true,
+    // dbus-run-session runs this program as the bus daemon.
+    commands: &["--dbus-daemon"],
     kind: Kind::Wrapper(&PLAIN_W),
     ..BASE
 };

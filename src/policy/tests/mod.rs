@@ -240,3 +240,33 @@ fn gate_is_shareable_across_threads() {
         assert!(h.join().unwrap());
     }
 }
+
+/// Inputs the fuzzer found crashes with (fixed); kept so they stay fixed.
+#[test]
+fn fuzz_regressions() {
+    let cases: &[&[u8]] = &[
+        // A slice of a non-ASCII variable name at a byte offset (npm_config_ check).
+        &[
+            101, 110, 118, 9, 255, 255, 255, 255, 255, 255, 255, 255, 255, 61, 61, 61, 255, 255,
+            255, 255, 102, 105, 110, 100, 249, 255, 255, 255, 255, 255, 255, 44, 239, 191, 189,
+            184, 122,
+        ],
+        // Unbounded recursion through a working directory under `/proc/*/cwd`.
+        &[
+            97, 159, 159, 159, 159, 159, 124, 99, 100, 32, 90, 65, 159, 159, 159, 159, 159, 159,
+            159, 124, 99, 159, 159, 159, 159, 159, 124, 99, 100, 32, 90, 65, 159, 159, 159, 159,
+            159, 124, 99, 100, 159, 159, 124, 99, 100, 32, 90, 65, 159, 159, 159, 159, 159, 124,
+            99, 100, 32, 90, 159, 159, 159, 124, 99, 100, 62, 119, 107, 9, 9, 39, 47, 112, 114,
+            111, 99, 47, 47, 92, 43, 210, 42, 92, 42, 62, 248, 58, 32, 103, 47, 62, 119, 107, 9,
+            39, 43, 92, 42, 92, 39, 147, 47, 42, 112, 114, 111, 99, 47, 147, 37,
+        ],
+        b"cd /proc/self/cwd && cat /proc/self/cwd/x && cd /proc/*/cwd/a && ls /proc/*/cwd/b",
+    ];
+    for bytes in cases {
+        let s = String::from_utf8_lossy(bytes);
+        for g in [dev(), open(), strict()] {
+            let v = g.check(&s);
+            assert_eq!(v.plan.is_some(), v.decision.allowed);
+        }
+    }
+}

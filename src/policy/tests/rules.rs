@@ -686,6 +686,38 @@ fn xargs_input_cannot_add_options() {
 }
 
 #[test]
+fn more_programs_that_run_code() {
+    let mut p = base_policy(ListMode::Whitelist, DEV_PROGRAMS);
+    p.programs.extend(["dc", "ed", "emacs", "expect", "man", "split", "strace", "rsync", "gdb", "vim", "ssh", "scp"].map(String::from));
+    let g = Gate::new(p).unwrap();
+    for cmd in [
+        "dc -e '!id'",
+        "echo '!id' | ed f",
+        "emacs --batch --eval '(shell-command \"id\")'",
+        "expect -c 'spawn id'",
+        "gdb -batch -ex 'shell id'",
+        "vim -c ':!id' f",
+        "vim +':!id' f",
+        "ssh -o ProxyCommand='id' h",
+        "ssh -F cfg h",
+    ] {
+        blocked(&g, cmd, Rule::CodeEval);
+    }
+    for cmd in [
+        "man -P 'rm x' ls",
+        "split --filter='rm x' f",
+        "strace -f rm x",
+        "rsync -e 'rm x' a h:b",
+        "scp -S rm a h:b",
+    ] {
+        blocked(&g, cmd, Rule::NotWhitelisted);
+    }
+    for cmd in ["man ls", "split -l 100 f part-", "vim +10 f", "ssh h ls", "rsync -av src/ h:dst/"] {
+        allowed(&g, cmd);
+    }
+}
+
+#[test]
 fn stdin_scripts() {
     let g = dev();
     for cmd in [
