@@ -5,21 +5,21 @@
 //! lazily built static table. Its predecessor was bypassed through `sh -c`, wrappers and
 //! combined short flags, so the gate reads a command the way the programs involved will:
 //!
-//! 1. [`lexer`] tokenises with POSIX shell rules and rejects everything whose meaning depends on
+//! 1. `lexer` tokenises with POSIX shell rules and rejects everything whose meaning depends on
 //!    run-time state (expansions, substitutions, here-documents, control characters).
-//! 2. [`parse`] groups tokens into stages (simple commands) of pipelines and lists, and rejects
+//! 2. `parse` groups tokens into stages (simple commands) of pipelines and lists, and rejects
 //!    compound shell syntax the gate does not model.
-//! 3. [`engine`] gates every stage: environment assignments, redirections, the program against
+//! 3. `engine` gates every stage: environment assignments, redirections, the program against
 //!    the profile's list and mode, then its arguments. Wrappers (`env`, `xargs`, `timeout`,
 //!    `sudo`, `sh -c`, `find -exec`, `tar -I`, ...) are unwrapped and the inner command is gated
-//!    recursively ([`wrappers`]); every program in the chain must pass.
-//! 4. Argument semantics come from a static table ([`spec`], [`table`]): which short options
+//!    recursively (`wrappers`); every program in the chain must pass.
+//! 4. Argument semantics come from a static table (`spec`, `table`): which short options
 //!    take values, long options and their aliases, whether abbreviations are accepted,
 //!    subcommands, which options evaluate code, run commands or name output files. Adding a
 //!    program is data; only genuinely different languages (sed scripts, awk programs, `find`
-//!    expressions, `git config` keys) have code ([`programs`], [`sed`], [`awk`]).
-//! 5. [`paths`] decodes and lexically normalises every path-like word and checks it against the
-//!    workspace and the hidden paths; [`rules`] matches the profile's `blocked_args` rules.
+//!    expressions, `git config` keys) have code (`programs`, `sed`, `awk`).
+//! 5. `paths` decodes and lexically normalises every path-like word and checks it against the
+//!    workspace and the hidden paths; `rules` matches the profile's `blocked_args` rules.
 //!
 //! Everything that cannot be decided safely is refused with a sentence saying what was wrong and
 //! what to do instead: the gate fails closed.

@@ -159,6 +159,8 @@ pub(crate) struct Spec {
     pub program_opts: &'static [&'static str],
     /// Without a program option or script operand the program reads its program from stdin.
     pub stdin_program: bool,
+    /// The program reads commands from stdin even when given operands (`ed FILE`).
+    pub stdin_always: bool,
     /// Options whose value is a file of code the program loads (`make -f`, `node -r`): naming
     /// standard input there reads code from a pipe.
     pub program_file_opts: &'static [&'static str],
@@ -198,6 +200,7 @@ pub(crate) const BASE: Spec = Spec {
     chdir: &[],
     program_opts: &[],
     stdin_program: false,
+    stdin_always: false,
     program_file_opts: &[],
     operands_are_outputs: false,
     kv_outputs: &[],

@@ -522,7 +522,7 @@ impl<'g> Checker<'g> {
         }
         self.options(program, words, &parsed, depth)?;
         if piped && !self.code_eval_allowed() {
-            if spec.stdin_program && reads_program_from_stdin(&parsed) {
+            if spec.stdin_program && (spec.stdin_always || reads_program_from_stdin(&parsed)) {
                 return Err(self.code_eval(program, "", "reads its program from a pipe"));
             }
             let from_stdin = parsed.items.iter().any(|i| match *i {

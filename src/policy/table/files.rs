@@ -331,7 +331,13 @@ pub(crate) static GREP: Spec = Spec {
 /// `man -P PAGER` / `--html=BROWSER` run commands.
 pub(crate) static MAN: Spec = Spec {
     names: &["man"],
-    short: &[('P', Value), ('H', Attached), ('M', Value), ('C', Value), ('L', Value)],
+    short: &[
+        ('P', Value),
+        ('H', Attached),
+        ('M', Value),
+        ('C', Value),
+        ('L', Value),
+    ],
     long_value: &["--pager", "--manpath", "--config-file", "--locale"],
     long_flags: &["--html"],
     aliases: &[("-P", "--pager"), ("-H", "--html")],
@@ -343,10 +349,23 @@ pub(crate) static MAN: Spec = Spec {
 /// `split --filter=COMMAND` runs a shell command per chunk.
 pub(crate) static SPLIT: Spec = Spec {
     names: &["split", "gsplit", "csplit"],
-    short: &[('a', Value), ('b', Value), ('C', Value), ('l', Value), ('n', Value), ('t', Value)],
+    short: &[
+        ('a', Value),
+        ('b', Value),
+        ('C', Value),
+        ('l', Value),
+        ('n', Value),
+        ('t', Value),
+    ],
     long_value: &[
-        "--filter", "--additional-suffix", "--bytes", "--line-bytes", "--lines", "--number",
-        "--suffix-length", "--separator",
+        "--filter",
+        "--additional-suffix",
+        "--bytes",
+        "--line-bytes",
+        "--lines",
+        "--number",
+        "--suffix-length",
+        "--separator",
     ],
     prefixes: true,
     commands: &["--filter"],

@@ -279,6 +279,7 @@ pub(crate) static ED: Spec = Spec {
     names: &["ed", "red"],
     short: &[('p', Value)],
     stdin_program: true,
+    stdin_always: true,
     ..BASE
 };
 
@@ -297,8 +298,22 @@ pub(crate) static DC: Spec = Spec {
 
 pub(crate) static EMACS: Spec = Spec {
     names: &["emacs", "emacs-nox"],
-    short: &[('l', Value), ('f', Value), ('L', Value), ('t', Value), ('u', Value)],
-    long_value: &["--eval", "--load", "--funcall", "--directory", "--script", "--terminal", "--user"],
+    short: &[
+        ('l', Value),
+        ('f', Value),
+        ('L', Value),
+        ('t', Value),
+        ('u', Value),
+    ],
+    long_value: &[
+        "--eval",
+        "--load",
+        "--funcall",
+        "--directory",
+        "--script",
+        "--terminal",
+        "--user",
+    ],
     aliases: &[("-l", "--load"), ("-f", "--funcall"), ("-L", "--directory")],
     prefixes: true,
     code: &["--eval", "--load", "--funcall", "--script"],

@@ -688,7 +688,13 @@ fn xargs_input_cannot_add_options() {
 #[test]
 fn more_programs_that_run_code() {
     let mut p = base_policy(ListMode::Whitelist, DEV_PROGRAMS);
-    p.programs.extend(["dc", "ed", "emacs", "expect", "man", "split", "strace", "rsync", "gdb", "vim", "ssh", "scp"].map(String::from));
+    p.programs.extend(
+        [
+            "dc", "ed", "emacs", "expect", "man", "split", "strace", "rsync", "gdb", "vim", "ssh",
+            "scp",
+        ]
+        .map(String::from),
+    );
     let g = Gate::new(p).unwrap();
     for cmd in [
         "dc -e '!id'",
@@ -712,7 +718,13 @@ fn more_programs_that_run_code() {
     ] {
         blocked(&g, cmd, Rule::NotWhitelisted);
     }
-    for cmd in ["man ls", "split -l 100 f part-", "vim +10 f", "ssh h ls", "rsync -av src/ h:dst/"] {
+    for cmd in [
+        "man ls",
+        "split -l 100 f part-",
+        "vim +10 f",
+        "ssh h ls",
+        "rsync -av src/ h:dst/",
+    ] {
         allowed(&g, cmd);
     }
 }
