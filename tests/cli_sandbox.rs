@@ -59,6 +59,7 @@ fn create_exec_status_stop_round_trip_with_audit() {
         assert!(info[field].is_string(), "missing {field} in {info}");
     }
     assert_eq!(info["state"], "running");
+    assert_eq!(info["problems"], serde_json::json!([]), "{info}");
     let id = info["id"].as_str().unwrap().to_string();
 
     // Another process sees it, by name, full id and prefix.
@@ -411,4 +412,35 @@ fn per_profile_image_with_packages_is_built_locally_and_used() {
     // Hidden paths that exist in a Debian image are masked, not just refused by the gate.
     let (c, v) = exec_json(&l, "jq", "cat /etc/shadow");
     assert_eq!((c, v["rule"].as_str()), (126, Some("hidden-path")));
+}
+
+#[test]
+fn unrestricted_full_network_uses_the_engines_default_network() {
+    let Some(l) = Lasso::with_engine("unrestricted_full_network_uses_the_engines_default_network")
+    else {
+        return;
+    };
+    let profile = write_project_profile(
+        l.work_path(),
+        "fullnet",
+        "extends = \"minimal\"\n[network]\nmode = \"full\"\n",
+    );
+    let info = create(&l, &profile, "full");
+    assert!(
+        info["network"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("bridge:")),
+        "{info}"
+    );
+    assert!(info["network_note"].is_null(), "{info}");
+    let (_, v) = exec_json(&l, "full", "cat /proc/net/dev");
+    let ifaces: Vec<&str> = v["stdout"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(str::trim)
+        .collect();
+    assert!(ifaces.len() > 1 && ifaces.contains(&"lo"), "{ifaces:?}");
 }

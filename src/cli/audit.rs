@@ -188,15 +188,11 @@ fn resolve_log(home: &LassoHome, log: &str) -> Result<PathBuf, CliError> {
                         .is_some_and(|n| n.starts_with(log))
             })
             .collect();
-        match matches.len() {
-            1 => {
-                return matches
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| CliError::msg("unreachable"));
-            }
-            0 => {}
-            n => {
+        match matches.as_slice() {
+            [one] => return Ok(one.clone()),
+            [] => {}
+            many => {
+                let n = many.len();
                 return Err(CliError::msg(format!(
                     "`{log}` matches {n} audit logs in {}; use a longer prefix",
                     dir.display()

@@ -19,14 +19,12 @@ pub struct ImageArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
-    /// Build the base image from the host's static busybox (no registry needed).
+    /// Build the base image from the host's static busybox (no registry needed); rebuilt only
+    /// when the host's busybox changed.
     Bootstrap {
         /// Tag of the base image.
         #[arg(long, default_value = DEFAULT_BASE_IMAGE)]
         tag: String,
-        /// Rebuild even if it exists.
-        #[arg(long)]
-        force: bool,
         #[arg(long)]
         json: bool,
     },
@@ -50,16 +48,11 @@ pub enum ImageCommand {
 pub struct Progress {
     bar: Option<ProgressBar>,
     quiet: bool,
-    phase: String,
 }
 
 impl Progress {
     pub fn new(quiet: bool) -> Progress {
-        Progress {
-            bar: None,
-            quiet,
-            phase: String::new(),
-        }
+        Progress { bar: None, quiet }
     }
 
     pub fn event(&mut self, event: ImageProgress) {
@@ -81,8 +74,7 @@ impl Progress {
                 if bar.is_hidden() {
                     eprintln!("lasso: {p}");
                 }
-                bar.set_prefix(p.clone());
-                self.phase = p;
+                bar.set_prefix(p);
             }
             ImageProgress::Line(l) => bar.set_message(l),
         }
@@ -98,21 +90,14 @@ impl Progress {
 pub async fn run(args: ImageArgs) -> Result<ExitCode, CliError> {
     let svc = SandboxService::new(ServiceOptions::from_env()?);
     match args.command {
-        ImageCommand::Bootstrap { tag, force, json } => {
+        ImageCommand::Bootstrap { tag, json } => {
             let engine = svc
                 .engine()
                 .await
                 .map_err(|e| CliError::from(e).json(json))?;
             let mut progress = Progress::new(json);
-            let result = async {
-                if force || !engine.image_exists(&tag).await? {
-                    crate::runtime::bootstrap_busybox(engine, &tag, |p| progress.event(p)).await?;
-                    Ok::<bool, crate::runtime::RuntimeError>(true)
-                } else {
-                    Ok(false)
-                }
-            }
-            .await;
+            let result =
+                crate::runtime::bootstrap_busybox(engine, &tag, |p| progress.event(p)).await;
             progress.finish();
             let built = result.map_err(|e| CliError::msg(e.to_string()).json(json))?;
             if json {
@@ -123,7 +108,7 @@ pub async fn run(args: ImageArgs) -> Result<ExitCode, CliError> {
                 println!("built {tag} on {}", engine.kind());
             } else {
                 println!(
-                    "{tag} already exists on {} (use --force to rebuild)",
+                    "{tag} is up to date on {} (built from this host's busybox)",
                     engine.kind()
                 );
             }

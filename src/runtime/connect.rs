@@ -483,6 +483,22 @@ impl Engine {
             })
     }
 
+    /// Whether the object behind a GET path exists: 2xx yes, 404 no, anything else an error
+    /// naming `op`.
+    pub(crate) async fn exists(&self, path: &str, op: &str) -> Result<bool, RuntimeError> {
+        let r = self.raw("GET", path, None).await?;
+        match r.status {
+            200..=299 => Ok(true),
+            404 => Ok(false),
+            s => Err(RuntimeError::from_status(
+                self.kind,
+                op.to_string(),
+                s,
+                r.error_message(),
+            )),
+        }
+    }
+
     /// GET + JSON decode into a tolerant struct; non-2xx becomes an engine error.
     pub(crate) async fn raw_json<T: serde::de::DeserializeOwned>(
         &self,

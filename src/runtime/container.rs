@@ -29,8 +29,13 @@ const STOP_GRACE_SECS: i32 = 1;
 
 /// Host paths that must never be (inside) a workspace.
 const FORBIDDEN_WORKSPACES: &[&str] = &[
-    "/", "/proc", "/sys", "/dev", "/boot", "/etc", "/usr", "/bin", "/sbin", "/lib",
+    "/", "/proc", "/sys", "/dev", "/boot", "/etc", "/usr", "/bin", "/sbin", "/lib", "/var", "/run",
+    "/root", "/home",
 ];
+
+/// File names of engine sockets: one of these directly in a workspace (a copy, a bind mount
+/// or a symlink of the real socket) is refused too.
+const ENGINE_SOCKET_NAMES: &[&str] = &["docker.sock", "podman.sock"];
 
 /// Engine sockets that must never become visible inside a sandbox.
 const KNOWN_ENGINE_SOCKETS: &[&str] = &[
@@ -276,8 +281,9 @@ fn label_filter_query(labels: &[(&str, Option<&str>)]) -> String {
 }
 
 /// Host-side workspace checks: exists, is a directory, is not a system directory, and
-/// contains no engine socket. Returns the canonical path that is bind-mounted.
-pub(crate) fn check_workspace(
+/// contains no engine socket. Returns the canonical path that is bind-mounted. Public so the
+/// service can refuse a bad directory before it connects to an engine.
+pub fn check_workspace(
     workspace: &Path,
     engine_socket: Option<&Path>,
 ) -> Result<PathBuf, RuntimeError> {
@@ -310,7 +316,13 @@ pub(crate) fn check_workspace(
     let sockets = engine_socket
         .into_iter()
         .map(Path::to_path_buf)
-        .chain(KNOWN_ENGINE_SOCKETS.iter().map(PathBuf::from));
+        .chain(KNOWN_ENGINE_SOCKETS.iter().map(PathBuf::from))
+        .chain(
+            ENGINE_SOCKET_NAMES
+                .iter()
+                .map(|n| canon.join(n))
+                .filter(|p| p.exists()),
+        );
     for s in sockets {
         let resolved = std::fs::canonicalize(&s).unwrap_or(s.clone());
         if resolved.starts_with(&canon) || s.starts_with(&canon) {
@@ -707,6 +719,15 @@ mod tests {
         std::fs::write(&file, b"x").unwrap();
         let e = check_workspace(&file, None).unwrap_err().to_string();
         assert!(e.contains("not a directory"), "{e}");
+        for system in ["/etc", "/home", "/var"] {
+            let e = check_workspace(Path::new(system), None)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("system directory"), "{system}: {e}");
+        }
+        std::fs::write(ws.join("docker.sock"), b"").unwrap();
+        let e = check_workspace(&ws, None).unwrap_err().to_string();
+        assert!(e.contains("engine socket"), "{e}");
 
         // The engine socket inside the workspace (directly or through a symlinked workspace).
         let sock = ws.join("engine.sock");

@@ -132,23 +132,11 @@ fn file_stream(
 impl Engine {
     /// Whether `tag` exists in the engine's local store.
     pub async fn image_exists(&self, tag: &str) -> Result<bool, RuntimeError> {
-        let r = self
-            .raw(
-                "GET",
-                &format!("/images/{}/json", encode_path_segment(tag)),
-                None,
-            )
-            .await?;
-        match r.status {
-            200..=299 => Ok(true),
-            404 => Ok(false),
-            s => Err(RuntimeError::from_status(
-                self.kind,
-                format!("inspect image {tag}"),
-                s,
-                r.error_message(),
-            )),
-        }
+        self.exists(
+            &format!("/images/{}/json", encode_path_segment(tag)),
+            &format!("inspect image {tag}"),
+        )
+        .await
     }
 
     /// The image id of `tag` (`sha256:...`).

@@ -34,7 +34,9 @@ mod reap;
 mod spec;
 
 pub use connect::{ConnectAttempt, ConnectOptions, Engine, EngineKind};
-pub use container::{ContainerDetails, ContainerId, ContainerState, ContainerSummary};
+pub use container::{
+    ContainerDetails, ContainerId, ContainerState, ContainerSummary, check_workspace,
+};
 pub use error::RuntimeError;
 pub use exec::{EXEC_MARKER_ENV, ExecOutput, ExecRequest, HOST_GRACE};
 pub use http::Endpoint;

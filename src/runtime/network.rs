@@ -225,23 +225,11 @@ impl Engine {
 
     /// Whether a network exists.
     pub async fn network_exists(&self, name: &str) -> Result<bool, RuntimeError> {
-        let r = self
-            .raw(
-                "GET",
-                &format!("/networks/{}", encode_path_segment(name)),
-                None,
-            )
-            .await?;
-        match r.status {
-            200..=299 => Ok(true),
-            404 => Ok(false),
-            s => Err(RuntimeError::from_status(
-                self.kind,
-                format!("inspect network {name}"),
-                s,
-                r.error_message(),
-            )),
-        }
+        self.exists(
+            &format!("/networks/{}", encode_path_segment(name)),
+            &format!("inspect network {name}"),
+        )
+        .await
     }
 }
 

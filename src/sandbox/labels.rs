@@ -24,7 +24,6 @@ pub const AUDIT_LOG: &str = "lasso.audit_log";
 pub const ISOLATION: &str = "lasso.isolation";
 pub const NETWORK: &str = "lasso.network";
 pub const NETWORK_NOTE: &str = "lasso.network.note";
-pub const BRIDGE: &str = "lasso.network.bridge";
 pub const VERSION: &str = "lasso.version";
 
 /// Labels every lasso sandbox must carry to be usable.

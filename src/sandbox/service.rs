@@ -20,7 +20,9 @@ use super::probe;
 use crate::audit::{self, AuditKey, AuditLog, EntryDraft, EntryKind, Outcome};
 use crate::config::{Isolation, LassoHome, NetworkMode, Profile, ProfileStore, Settings};
 use crate::policy::{Decision, ExecPlan, Gate};
-use crate::runtime::{ConnectOptions, Engine, ExecRequest, NetworkSpec, SandboxSpec, TmpfsMount};
+use crate::runtime::{
+    ConnectOptions, Engine, EngineKind, ExecRequest, NetworkSpec, SandboxSpec, TmpfsMount,
+};
 
 /// Most bytes of stdout and of stderr kept from one command.
 const MAX_OUTPUT_BYTES: usize = 16 << 20;
@@ -97,7 +99,8 @@ pub struct SandboxService {
     engine: OnceCell<Engine>,
     key: OnceLock<AuditKey>,
     logs: Mutex<HashMap<PathBuf, Arc<AuditLog>>>,
-    gates: Mutex<HashMap<String, Arc<Gate>>>,
+    /// Compiled gate and parsed profile per `<sandbox id>:<profile hash>`.
+    gates: Mutex<HashMap<String, Arc<(Gate, Profile)>>>,
     events: EventBus,
 }
 
@@ -151,10 +154,8 @@ impl SandboxService {
     }
 
     fn audit_log(&self, path: &Path) -> Result<Arc<AuditLog>, SandboxError> {
-        let mut logs = self
-            .logs
-            .lock()
-            .map_err(|_| SandboxError::Image("audit log cache poisoned".into()))?;
+        // A panic elsewhere cannot leave this map half-updated, so a poisoned lock is usable.
+        let mut logs = self.logs.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(log) = logs.get(path) {
             return Ok(log.clone());
         }
@@ -196,7 +197,7 @@ impl SandboxService {
         req: CreateRequest,
         progress: &mut (dyn FnMut(ImageProgress) + Send),
     ) -> Result<SandboxInfo, SandboxError> {
-        let working_dir = check_working_dir(&req.working_dir)?;
+        let working_dir = crate::runtime::check_workspace(&req.working_dir, None)?;
         let store = self.profiles(Some(&working_dir))?;
         let profile_ref = match &req.profile {
             Some(p) => p.clone(),
@@ -215,7 +216,7 @@ impl SandboxService {
             profile.isolation = iso;
         }
         // Compile the gate now: a profile the gate cannot use must not produce a sandbox.
-        let gate = Gate::new(profile.gate_policy()).map_err(|source| SandboxError::Gate {
+        Gate::new(profile.gate_policy()).map_err(|source| SandboxError::Gate {
             profile: profile.name.clone(),
             source,
         })?;
@@ -234,7 +235,7 @@ impl SandboxService {
         }
 
         let engine = self.engine().await?;
-        let (network, network_note) = network_for(&profile)?;
+        let (network, network_note) = network_for(&profile, engine.kind());
         let oci_runtime = match profile.isolation {
             Isolation::Container => None,
             Isolation::Gvisor => {
@@ -346,13 +347,14 @@ impl SandboxService {
             return Err(SandboxError::SelfTest(problem));
         }
 
-        let info = match self.find_by_container(&container).await {
-            Ok(info) => info,
-            Err(e) => {
-                let _ = engine.remove_sandbox(&container, None).await;
-                return Err(e);
-            }
-        };
+        let info = SandboxInfo::from_labels(
+            &container,
+            &spec.name,
+            &image,
+            "running",
+            &engine.kind().to_string(),
+            spec.labels,
+        );
         let draft = EntryDraft::new(
             EntryKind::Lifecycle,
             &req.actor,
@@ -388,7 +390,6 @@ impl SandboxService {
         .detail("name", name.clone())
         .detail("audit_log", audit_log.display().to_string());
         self.record(&self.system_log_path()?, system)?;
-        self.cache_gate(&info, gate)?;
         self.events.publish(Event::SandboxCreated {
             id,
             name,
@@ -432,47 +433,28 @@ impl SandboxService {
         resolve_query(all, query)
     }
 
-    async fn find_by_container(&self, container: &str) -> Result<SandboxInfo, SandboxError> {
-        self.list()
-            .await?
-            .into_iter()
-            .find(|s| s.container_id == container)
-            .ok_or_else(|| SandboxError::NotFound(container.to_string()))
-    }
-
     // ----- exec -------------------------------------------------------------------------
 
-    fn cache_gate(&self, info: &SandboxInfo, gate: Gate) -> Result<Arc<Gate>, SandboxError> {
-        let gate = Arc::new(gate);
-        let mut gates = self
-            .gates
-            .lock()
-            .map_err(|_| SandboxError::Image("gate cache poisoned".into()))?;
-        gates.insert(format!("{}:{}", info.id, info.profile_hash), gate.clone());
-        Ok(gate)
-    }
-
-    /// The gate for a sandbox, built from the profile stored on its container.
-    fn gate_for(&self, info: &SandboxInfo) -> Result<(Arc<Gate>, Profile), SandboxError> {
+    /// The gate and profile of a sandbox, from the profile stored on its container (so every
+    /// lasso process decides the same), compiled once per process.
+    fn gate_for(&self, info: &SandboxInfo) -> Result<Arc<(Gate, Profile)>, SandboxError> {
+        let cache_key = format!("{}:{}", info.id, info.profile_hash);
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(cached) = gates.get(&cache_key) {
+            return Ok(cached.clone());
+        }
         let toml = info.label(labels::PROFILE_TOML).unwrap_or_default();
         let (_, profile) = crate::config::resolve_standalone(
             toml,
             &format!("label {} of {}", labels::PROFILE_TOML, info.name),
         )?;
-        let cache_key = format!("{}:{}", info.id, info.profile_hash);
-        if let Some(g) = self
-            .gates
-            .lock()
-            .ok()
-            .and_then(|g| g.get(&cache_key).cloned())
-        {
-            return Ok((g, profile));
-        }
         let gate = Gate::new(profile.gate_policy()).map_err(|source| SandboxError::Gate {
             profile: profile.name.clone(),
             source,
         })?;
-        Ok((self.cache_gate(info, gate)?, profile))
+        let compiled = Arc::new((gate, profile));
+        gates.insert(cache_key, compiled.clone());
+        Ok(compiled)
     }
 
     /// Gates, runs and audits one command in a sandbox.
@@ -495,7 +477,8 @@ impl SandboxService {
                 reason: info.problems.join("; "),
             });
         }
-        let (gate, profile) = self.gate_for(&info)?;
+        let compiled = self.gate_for(&info)?;
+        let (gate, profile) = (&compiled.0, &compiled.1);
         let log = PathBuf::from(&info.audit_log);
         let verdict = gate.check(command);
         let plan = match (verdict.decision.allowed, verdict.plan) {
@@ -608,15 +591,15 @@ impl SandboxService {
 
     async fn stop_info(&self, info: &SandboxInfo, actor: &str) -> Result<(), SandboxError> {
         let engine = self.engine().await?;
-        let bridge = info.label(labels::BRIDGE).map(str::to_string);
         let started = std::time::Instant::now();
-        engine
-            .remove_sandbox(&info.container_id, bridge.as_deref())
-            .await?;
+        // Sandboxes use no network of their own (none, or the engine's default bridge).
+        engine.remove_sandbox(&info.container_id, None).await?;
         let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        if let Ok(mut gates) = self.gates.lock() {
-            gates.retain(|k, _| !k.starts_with(&format!("{}:", info.id)));
-        }
+        let prefix = format!("{}:", info.id);
+        self.gates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|k, _| !k.starts_with(&prefix));
         let draft = EntryDraft::new(
             EntryKind::Lifecycle,
             actor,
@@ -715,83 +698,34 @@ pub(crate) fn check_sandbox_name(name: &str) -> Result<(), SandboxError> {
     }
 }
 
-/// The workspace must exist, be a directory, and not expose the host wholesale or an
-/// engine socket.
-fn check_working_dir(dir: &Path) -> Result<PathBuf, SandboxError> {
-    let shown = dir.display().to_string();
-    let canonical = std::fs::canonicalize(dir).map_err(|e| SandboxError::WorkingDir {
-        path: shown.clone(),
-        reason: format!("{e}; create it first or pass an existing directory with --dir"),
-    })?;
-    if !canonical.is_dir() {
-        return Err(SandboxError::WorkingDir {
-            path: shown,
-            reason: "is not a directory".into(),
-        });
-    }
-    let forbidden = [
-        "/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/boot", "/dev", "/proc", "/sys", "/var",
-        "/run", "/root", "/home",
-    ];
-    if forbidden.iter().any(|f| canonical == Path::new(f)) {
-        return Err(SandboxError::WorkingDir {
-            path: canonical.display().to_string(),
-            reason:
-                "mounting a system directory as the workspace would hand the host to the sandbox; \
-                     use a project directory"
-                    .into(),
-        });
-    }
-    for socket in ["docker.sock", "podman.sock"] {
-        if canonical.join(socket).exists() {
-            return Err(SandboxError::WorkingDir {
-                path: canonical.display().to_string(),
-                reason: format!(
-                    "contains the engine socket {socket}; the sandbox must never reach the engine"
-                ),
-            });
-        }
-    }
-    Ok(canonical)
-}
-
 /// The network the sandbox gets for its profile. Fail closed: what the egress gateway does
 /// not exist yet to enforce becomes no network at all, and the note says so.
-fn network_for(profile: &Profile) -> Result<(NetworkSpec, Option<String>), SandboxError> {
+fn network_for(profile: &Profile, engine: EngineKind) -> (NetworkSpec, Option<String>) {
     let net = &profile.network;
-    match net.mode {
-        NetworkMode::None => Ok((NetworkSpec::None, None)),
-        NetworkMode::Restricted => Ok((
-            NetworkSpec::None,
-            Some(
-                "network mode restricted is enforced as none (no network at all) until the egress \
-                 gateway exists; the sandbox has no network"
-                    .into(),
-            ),
-        )),
-        NetworkMode::Full => {
-            let has_blocks = !net.blocked_cidrs.is_empty()
+    let unenforceable = match net.mode {
+        NetworkMode::None => return (NetworkSpec::None, None),
+        NetworkMode::Restricted => "network mode restricted",
+        NetworkMode::Full
+            if !net.blocked_cidrs.is_empty()
                 || !net.blocked_domains.is_empty()
-                || !net.blocked_ports.is_empty();
-            if has_blocks {
-                Ok((
-                    NetworkSpec::None,
-                    Some(
-                        "network mode full with blocked ranges/domains/ports is enforced as none (no \
-                         network at all) until the egress gateway exists; the sandbox has no network"
-                            .into(),
-                    ),
-                ))
-            } else {
-                Ok((
-                    NetworkSpec::Bridge {
-                        name: "bridge".into(),
-                    },
-                    None,
-                ))
-            }
+                || !net.blocked_ports.is_empty() =>
+        {
+            "network mode full with blocked ranges/domains/ports"
         }
-    }
+        NetworkMode::Full => {
+            // The engine's own default network (Podman names it differently).
+            let name = match engine {
+                EngineKind::Docker => "bridge",
+                EngineKind::Podman => "podman",
+            };
+            return (NetworkSpec::Bridge { name: name.into() }, None);
+        }
+    };
+    let note = format!(
+        "{unenforceable} is enforced as none (no network at all) until the egress gateway \
+         exists; the sandbox has no network"
+    );
+    (NetworkSpec::None, Some(note))
 }
 
 /// The sandbox's environment: `extra_env` plus the forwarded agent credentials, which go in
@@ -885,18 +819,6 @@ mod tests {
         for bad in ["", "-x", "a b", "a/b", &"x".repeat(64)] {
             assert!(check_sandbox_name(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn system_directories_are_refused_as_workspaces() {
-        for dir in ["/", "/etc", "/home"] {
-            assert!(check_working_dir(Path::new(dir)).is_err(), "{dir}");
-        }
-        assert!(check_working_dir(Path::new("/definitely/not/here")).is_err());
-        let tmp = tempfile::tempdir().unwrap();
-        assert!(check_working_dir(tmp.path()).is_ok());
-        std::fs::write(tmp.path().join("docker.sock"), b"").unwrap();
-        assert!(check_working_dir(tmp.path()).is_err());
     }
 
     #[test]
