@@ -15,6 +15,7 @@
 //! Labels cannot be changed from inside the sandbox, which is why the profile travels there
 //! rather than in a file the agent's workspace could reach.
 
+mod create;
 mod error;
 mod events;
 mod images;

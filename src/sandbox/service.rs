@@ -1,10 +1,11 @@
-//! [`SandboxService`]: create, exec, list, stop — the flows every front end shares.
+//! [`SandboxService`]: exec, list, stop — the flows every front end shares (create lives in
+//! `create.rs`).
 //!
 //! The engine connection is made lazily (the first call that needs it), so commands that
 //! need no engine (`why`, `profile`, `audit`) never pay for it. Audit logs are opened once
 //! per process and shared; the writer itself keeps the chain consistent across processes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -14,24 +15,16 @@ use tokio::sync::OnceCell;
 
 use super::error::SandboxError;
 use super::events::{Event, EventBus};
-use super::images::{self, ImageProgress};
 use super::labels::{self, SandboxInfo};
-use super::probe;
 use crate::audit::{self, AuditKey, AuditLog, EntryDraft, EntryKind, Outcome};
-use crate::config::{Isolation, LassoHome, NetworkMode, Profile, ProfileStore, Settings};
+use crate::config::{Isolation, LassoHome, Profile, ProfileStore, Settings};
 use crate::policy::{Decision, ExecPlan, Gate};
-use crate::runtime::{
-    ConnectOptions, Engine, EngineKind, ExecRequest, NetworkSpec, SandboxSpec, TmpfsMount,
-};
+use crate::runtime::{ConnectOptions, Engine, ExecRequest};
 
 /// Most bytes of stdout and of stderr kept from one command.
 const MAX_OUTPUT_BYTES: usize = 16 << 20;
 /// Most bytes of each output stream copied into the audit log when the profile asks for it.
 const MAX_AUDITED_OUTPUT: usize = 64 << 10;
-/// Size of each extra writable tmpfs (`filesystem.writable_paths`).
-const EXTRA_TMPFS_BYTES: u64 = 256 << 20;
-/// Size of the sandbox user's home tmpfs.
-const HOME_TMPFS_BYTES: u64 = 64 << 20;
 
 /// Everything the service needs from its surroundings; front ends build it once.
 #[derive(Debug, Clone)]
@@ -94,14 +87,14 @@ pub enum ExecOutcome {
 
 /// The service. Cheap to share behind an `Arc`; all methods take `&self`.
 pub struct SandboxService {
-    options: ServiceOptions,
-    home_tag: String,
+    pub(super) options: ServiceOptions,
+    pub(super) home_tag: String,
     engine: OnceCell<Engine>,
     key: OnceLock<AuditKey>,
     logs: Mutex<HashMap<PathBuf, Arc<AuditLog>>>,
     /// Compiled gate and parsed profile per `<sandbox id>:<profile hash>`.
     gates: Mutex<HashMap<String, Arc<(Gate, Profile)>>>,
-    events: EventBus,
+    pub(super) events: EventBus,
 }
 
 impl SandboxService {
@@ -166,7 +159,7 @@ impl SandboxService {
     }
 
     /// Appends to a log and announces it on the bus.
-    fn record(&self, log_path: &Path, draft: EntryDraft) -> Result<(), SandboxError> {
+    pub(super) fn record(&self, log_path: &Path, draft: EntryDraft) -> Result<(), SandboxError> {
         let log = self.audit_log(log_path)?;
         let entry = log.append(draft)?;
         self.events.publish(Event::AuditAppended {
@@ -181,221 +174,11 @@ impl SandboxService {
         Ok(audit::log_path(&self.options.home.audit_dir(), None)?)
     }
 
-    fn audit_dir_for(&self, profile: &Profile) -> PathBuf {
+    pub(super) fn audit_dir_for(&self, profile: &Profile) -> PathBuf {
         match &profile.audit.log_dir {
             Some(dir) => PathBuf::from(dir),
             None => self.options.home.audit_dir(),
         }
-    }
-
-    // ----- create -----------------------------------------------------------------------
-
-    /// Creates, starts and self-tests a sandbox. On any failure after the container exists,
-    /// the container (and its network) are removed before the error is returned.
-    pub async fn create(
-        &self,
-        req: CreateRequest,
-        progress: &mut (dyn FnMut(ImageProgress) + Send),
-    ) -> Result<SandboxInfo, SandboxError> {
-        let working_dir = crate::runtime::check_workspace(&req.working_dir, None)?;
-        let store = self.profiles(Some(&working_dir))?;
-        let profile_ref = match &req.profile {
-            Some(p) => p.clone(),
-            None => store
-                .project_profile()
-                .map(|p| p.display().to_string())
-                .ok_or_else(|| SandboxError::WorkingDir {
-                    path: working_dir.display().to_string(),
-                    reason: "no profile given and no .lasso/profile.toml here; name a profile \
-                             (`lasso profile list`) or run `lasso init --profile NAME --dir DIR`"
-                        .into(),
-                })?,
-        };
-        let mut profile = store.resolve(&profile_ref)?;
-        if let Some(iso) = req.isolation {
-            profile.isolation = iso;
-        }
-        // Compile the gate now: a profile the gate cannot use must not produce a sandbox.
-        Gate::new(profile.gate_policy()).map_err(|source| SandboxError::Gate {
-            profile: profile.name.clone(),
-            source,
-        })?;
-
-        let id = new_sandbox_id()?;
-        let name = match &req.name {
-            Some(n) => {
-                check_sandbox_name(n)?;
-                n.clone()
-            }
-            None => format!("{}-{}", profile.name, &id[..6]),
-        };
-        let existing = self.list().await?;
-        if existing.iter().any(|s| s.name == name) {
-            return Err(SandboxError::NameTaken(name));
-        }
-
-        let engine = self.engine().await?;
-        let (network, network_note) = network_for(&profile, engine.kind());
-        let oci_runtime = match profile.isolation {
-            Isolation::Container => None,
-            Isolation::Gvisor => {
-                if network != NetworkSpec::None {
-                    return Err(SandboxError::Isolation {
-                        isolation: "gvisor".into(),
-                        reason:
-                            "gVisor's network stack does not work on this kernel; use a profile \
-                                 with network mode none"
-                                .into(),
-                    });
-                }
-                engine.require_runtime("runsc").await?;
-                Some("runsc".to_string())
-            }
-            Isolation::Kata => {
-                let info = engine.info().await?;
-                let name = ["kata", "kata-runtime", "io.containerd.kata.v2"]
-                    .into_iter()
-                    .find(|n| info.usable_runtimes().iter().any(|r| r == n))
-                    .unwrap_or("kata");
-                engine.require_runtime(name).await?;
-                Some(name.to_string())
-            }
-        };
-
-        let base = images::base_image_for(&profile, &self.options.settings);
-        let image = images::ensure_profile_image(engine, &profile, &base, progress).await?;
-
-        let audit_dir = self.audit_dir_for(&profile);
-        let audit_log = audit::log_path(&audit_dir, Some(&id))?;
-        let profile_toml = crate::config::to_toml(&profile)?;
-        let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let isolation = profile.isolation.to_string();
-
-        let mut label_map = BTreeMap::new();
-        label_map.insert(labels::MANAGED.to_string(), "true".to_string());
-        label_map.insert(labels::HOME.to_string(), self.home_tag.clone());
-        label_map.insert(labels::ID.to_string(), id.clone());
-        label_map.insert(labels::NAME.to_string(), name.clone());
-        label_map.insert(labels::PROFILE.to_string(), profile.name.clone());
-        label_map.insert(
-            labels::PROFILE_HASH.to_string(),
-            labels::profile_label_hash(&profile_toml),
-        );
-        label_map.insert(labels::PROFILE_TOML.to_string(), profile_toml);
-        label_map.insert(
-            labels::WORKING_DIR.to_string(),
-            working_dir.display().to_string(),
-        );
-        label_map.insert(labels::CREATED_AT.to_string(), created_at);
-        label_map.insert(
-            labels::AUDIT_LOG.to_string(),
-            audit_log.display().to_string(),
-        );
-        label_map.insert(labels::ISOLATION.to_string(), isolation.clone());
-        label_map.insert(
-            labels::VERSION.to_string(),
-            env!("CARGO_PKG_VERSION").to_string(),
-        );
-        label_map.insert(
-            labels::NETWORK.to_string(),
-            match &network {
-                NetworkSpec::None => "none".to_string(),
-                NetworkSpec::Bridge { name } => format!("bridge:{name}"),
-            },
-        );
-        if let Some(note) = &network_note {
-            label_map.insert(labels::NETWORK_NOTE.to_string(), note.clone());
-        }
-
-        let mut spec = SandboxSpec::new(
-            format!("lasso-{}", &id[..12]),
-            image.clone(),
-            working_dir.clone(),
-        );
-        spec.labels = label_map;
-        spec.env = sandbox_env(&profile)?;
-        spec.memory_bytes = profile.resources.memory.bytes();
-        spec.nano_cpus = (profile.resources.cpus * 1e9).round() as u64;
-        spec.pids_limit = profile.resources.pids;
-        spec.nofile = u64::from(profile.resources.open_files);
-        spec.fsize_bytes = profile.resources.file_size.bytes();
-        spec.tmp_size_bytes = profile.filesystem.tmp_size.bytes();
-        spec.home_size_bytes = HOME_TMPFS_BYTES;
-        spec.extra_tmpfs = profile
-            .filesystem
-            .writable_paths
-            .iter()
-            .map(|p| TmpfsMount {
-                path: p.clone(),
-                size_bytes: EXTRA_TMPFS_BYTES,
-                exec: false,
-            })
-            .collect();
-        spec.masked_paths = profile
-            .filesystem
-            .hidden_paths
-            .iter()
-            .filter(|p| !p.contains(['*', '?', '[']))
-            .cloned()
-            .collect();
-        spec.oci_runtime = oci_runtime;
-        spec.network = network.clone();
-
-        let container = engine.launch_sandbox(&spec).await?;
-        if let Err(problem) = probe::self_test(engine, &container, &spec).await {
-            let _ = engine.remove_sandbox(&container, None).await;
-            return Err(SandboxError::SelfTest(problem));
-        }
-
-        let info = SandboxInfo::from_labels(
-            &container,
-            &spec.name,
-            &image,
-            "running",
-            &engine.kind().to_string(),
-            spec.labels,
-        );
-        let draft = EntryDraft::new(
-            EntryKind::Lifecycle,
-            &req.actor,
-            "create",
-            &name,
-            Outcome::Success,
-        )
-        .sandbox(&id)
-        .detail("profile", profile.name.clone())
-        .detail("profile_hash", info.profile_hash.clone())
-        .detail("image", image)
-        .detail("isolation", isolation)
-        .detail("container_id", container.to_string())
-        .detail("working_dir", working_dir.display().to_string())
-        .detail("runtime", engine.kind().to_string())
-        .detail("network", info.network.clone());
-        let draft = match &network_note {
-            Some(note) => draft.detail("network_note", note.clone()),
-            None => draft,
-        };
-        if let Err(e) = self.record(&audit_log, draft) {
-            // A sandbox whose creation cannot be audited must not exist.
-            let _ = engine.remove_sandbox(&container, None).await;
-            return Err(e);
-        }
-        let system = EntryDraft::new(
-            EntryKind::Lifecycle,
-            &req.actor,
-            "create",
-            &id,
-            Outcome::Success,
-        )
-        .detail("name", name.clone())
-        .detail("audit_log", audit_log.display().to_string());
-        self.record(&self.system_log_path()?, system)?;
-        self.events.publish(Event::SandboxCreated {
-            id,
-            name,
-            profile: profile.name.clone(),
-        });
-        Ok(info)
     }
 
     // ----- registry ---------------------------------------------------------------------
@@ -665,94 +448,6 @@ fn clip(s: &str, max: usize) -> String {
     format!("{}…[truncated]", &s[..end])
 }
 
-/// 32 hex characters from the OS's random source.
-fn new_sandbox_id() -> Result<String, SandboxError> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| {
-        SandboxError::io(
-            "generating a sandbox id",
-            std::io::Error::other(e.to_string()),
-        )
-    })?;
-    Ok(hex::encode(bytes))
-}
-
-pub(crate) fn check_sandbox_name(name: &str) -> Result<(), SandboxError> {
-    let ok = !name.is_empty()
-        && name.len() <= 63
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(SandboxError::InvalidName {
-            name: name.to_string(),
-            reason: "use 1-63 characters from a-z A-Z 0-9 . _ -, starting with a letter or digit"
-                .into(),
-        })
-    }
-}
-
-/// The network the sandbox gets for its profile. Fail closed: what the egress gateway does
-/// not exist yet to enforce becomes no network at all, and the note says so.
-fn network_for(profile: &Profile, engine: EngineKind) -> (NetworkSpec, Option<String>) {
-    let net = &profile.network;
-    let unenforceable = match net.mode {
-        NetworkMode::None => return (NetworkSpec::None, None),
-        NetworkMode::Restricted => "network mode restricted",
-        NetworkMode::Full
-            if !net.blocked_cidrs.is_empty()
-                || !net.blocked_domains.is_empty()
-                || !net.blocked_ports.is_empty() =>
-        {
-            "network mode full with blocked ranges/domains/ports"
-        }
-        NetworkMode::Full => {
-            // The engine's own default network (Podman names it differently).
-            let name = match engine {
-                EngineKind::Docker => "bridge",
-                EngineKind::Podman => "podman",
-            };
-            return (NetworkSpec::Bridge { name: name.into() }, None);
-        }
-    };
-    let note = format!(
-        "{unenforceable} is enforced as none (no network at all) until the egress gateway \
-         exists; the sandbox has no network"
-    );
-    (NetworkSpec::None, Some(note))
-}
-
-/// The sandbox's environment: `extra_env` plus the forwarded agent credentials, which go in
-/// the container's environment and never on a command line.
-fn sandbox_env(profile: &Profile) -> Result<Vec<(String, String)>, SandboxError> {
-    let mut env: Vec<(String, String)> = profile
-        .extra_env
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    for name in &profile.agent_auth.forward_env {
-        match std::env::var(name) {
-            Ok(v) => env.push((name.clone(), v)),
-            Err(_) => {
-                return Err(SandboxError::Unusable {
-                    id: profile.name.clone(),
-                    reason: format!(
-                        "agent_auth.forward_env names {name}, which is not set in this environment; \
-                         export it or remove it from the profile"
-                    ),
-                });
-            }
-        }
-    }
-    Ok(env)
-}
-
 fn resolve_query(all: Vec<SandboxInfo>, query: &str) -> Result<SandboxInfo, SandboxError> {
     if query.is_empty() {
         return Err(SandboxError::NotFound(query.to_string()));
@@ -777,6 +472,8 @@ fn resolve_query(all: Vec<SandboxInfo>, query: &str) -> Result<SandboxInfo, Sand
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn info(id: &str, name: &str) -> SandboxInfo {
@@ -811,14 +508,6 @@ mod tests {
             resolve_query(all, ""),
             Err(SandboxError::NotFound(_))
         ));
-    }
-
-    #[test]
-    fn names_are_validated() {
-        assert!(check_sandbox_name("dev-1.a_b").is_ok());
-        for bad in ["", "-x", "a b", "a/b", &"x".repeat(64)] {
-            assert!(check_sandbox_name(bad).is_err(), "{bad}");
-        }
     }
 
     #[test]
