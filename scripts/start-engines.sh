@@ -40,12 +40,13 @@ PODMAN_SOCK=/run/podman/podman.sock
 mkdir -p /run/podman
 if ! ping_sock "$DOCKER_SOCK"; then
   mkdir -p /tmp/dockerdata /tmp/dockerexec
-  setsid dockerd --host "unix://$DOCKER_SOCK" --data-root /tmp/dockerdata \
+  (cd / && exec setsid dockerd --host "unix://$DOCKER_SOCK" --data-root /tmp/dockerdata \
     --exec-root /tmp/dockerexec --pidfile /tmp/dockerd.pid \
-    >/tmp/dockerd.log 2>&1 </dev/null &
+    >/tmp/dockerd.log 2>&1 </dev/null) &
 fi
 if ! ping_sock "$PODMAN_SOCK"; then
-  setsid podman system service --time=0 "unix://$PODMAN_SOCK" >/tmp/podman-svc.log 2>&1 </dev/null &
+  # From /: the daemons (Podman's conmon writes an `oom` marker) must not write into the caller's cwd.
+  (cd / && exec setsid podman system service --time=0 "unix://$PODMAN_SOCK" >/tmp/podman-svc.log 2>&1 </dev/null) &
 fi
 for sock in "$DOCKER_SOCK" "$PODMAN_SOCK"; do
   for _ in $(seq 1 60); do ping_sock "$sock" && break; sleep 0.5; done

@@ -29,7 +29,7 @@ const STOP_GRACE_SECS: i32 = 1;
 
 /// Host paths that must never be (inside) a workspace.
 const FORBIDDEN_WORKSPACES: &[&str] = &[
-    "/", "/proc", "/sys", "/dev", "/boot", "/etc", "/usr", "/bin", "/sbin", "/lib", "/var", "/run",
+    "/", "/proc", "/sys", "/dev", "/boot", "/etc", "/usr", "/bin", "/sbin", "/lib", "/var",
     "/root", "/home",
 ];
 
