@@ -444,3 +444,48 @@ fn unrestricted_full_network_uses_the_engines_default_network() {
         .collect();
     assert!(ifaces.len() > 1 && ifaces.contains(&"lo"), "{ifaces:?}");
 }
+
+#[test]
+fn extra_env_and_forwarded_credentials_reach_the_sandbox_environment() {
+    let Some(l) =
+        Lasso::with_engine("extra_env_and_forwarded_credentials_reach_the_sandbox_environment")
+    else {
+        return;
+    };
+    let profile = write_project_profile(
+        l.work_path(),
+        "envp",
+        "extends = \"minimal\"\n[commands]\nwhitelist = [\"env\"]\n[extra_env]\nFOO = \"bar\"\n\
+         [agent_auth]\nforward_env = [\"AGENT_TEST_TOKEN\"]\n",
+    );
+    let dir = l.work_path().to_str().unwrap().to_string();
+    // Without the variable on the host, create refuses and leaves nothing behind.
+    let out = l
+        .cmd()
+        .env_remove("AGENT_TEST_TOKEN")
+        .args(["create", &profile, "--dir", &dir, "--name", "env"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1);
+    assert!(
+        text(&out.stderr).contains("AGENT_TEST_TOKEN"),
+        "{}",
+        text(&out.stderr)
+    );
+    let (_, list) = l.json(&["status", "--json"]);
+    assert_eq!(list.as_array().map(Vec::len), Some(0), "{list}");
+
+    let args = ["create", &profile, "--dir", &dir, "--name", "env", "--json"];
+    let out = l
+        .cmd()
+        .env("AGENT_TEST_TOKEN", "s3cret")
+        .args(args)
+        .output()
+        .unwrap();
+    assert_ok(&args, &out);
+    let (c, v) = exec_json(&l, "env", "env");
+    assert_eq!(c, 0, "{v}");
+    let env = v["stdout"].as_str().unwrap();
+    assert!(env.lines().any(|l| l == "FOO=bar"), "{env}");
+    assert!(env.lines().any(|l| l == "AGENT_TEST_TOKEN=s3cret"), "{env}");
+}
