@@ -132,6 +132,29 @@ keyword_enum!(
     }
 );
 
+keyword_enum!(
+    /// What the in-sandbox guard does with an exec the command gate would deny.
+    Enforcement {
+        /// Deny it (EPERM) and record it; Landlock allows only the allowlisted binaries.
+        Enforce => "enforce",
+        /// Let it run but record that it would have been denied, to tune a profile.
+        Shadow => "shadow",
+        /// Let everything run and record every exec without evaluating it.
+        Record => "record",
+    }
+);
+
+keyword_enum!(
+    /// A kernel mechanism the guard needs; listed in `guard.accept_missing` to accept running
+    /// without it.
+    GuardFeature {
+        /// Landlock: the kernel-enforced exec allowlist and write restrictions.
+        Landlock => "landlock",
+        /// seccomp user notification: every exec checked against the gate and recorded.
+        SeccompNotify => "seccomp-notify",
+    }
+);
+
 impl From<CommandMode> for ListMode {
     fn from(m: CommandMode) -> ListMode {
         match m {

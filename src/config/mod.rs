@@ -28,7 +28,9 @@ mod validate;
 pub use builtin::{BUILTINS, Builtin, builtin, builtin_names};
 pub use diag::SourceMap;
 pub use diff::{Change, FieldChange, diff, render_diff};
-pub use enums::{CommandMode, Isolation, Mode, NetworkMode, RuntimeKind};
+pub use enums::{
+    CommandMode, Enforcement, GuardFeature, Isolation, Mode, NetworkMode, RuntimeKind,
+};
 pub use error::{ConfigError, Location, Origin};
 pub use exchange::{export, resolve_standalone, to_toml, verify_export};
 pub use names::{
@@ -40,11 +42,12 @@ pub use names::{
 pub use net::{Cidr, DomainPattern, Port, check_domain, domain_matches};
 pub use profile::{
     AgentAuth, AuditSettings, CommandPolicy, DEFAULT_ASSIST_EXTRA, DEFAULT_BASE_IMAGE,
-    DEFAULT_HIDDEN_PATHS, DEFAULT_OBSERVE, FilesystemPolicy, ImageSpec, ModeLists, NetworkPolicy,
-    Profile, Resources, SANDBOX_HOME, TMP_DIR, WORKSPACE, default_assist, image_tag_for_hash,
+    DEFAULT_HIDDEN_PATHS, DEFAULT_OBSERVE, FilesystemPolicy, GuardPolicy, ImageSpec, ModeLists,
+    NetworkPolicy, Profile, Resources, SANDBOX_HOME, TMP_DIR, WORKSPACE, default_assist,
+    image_tag_for_hash,
 };
 pub use raw::{
-    RawAgentAuth, RawAudit, RawCommands, RawFilesystem, RawImage, RawIntegrity, RawModes,
+    RawAgentAuth, RawAudit, RawCommands, RawFilesystem, RawGuard, RawImage, RawIntegrity, RawModes,
     RawNetwork, RawProfile, RawResources, parse_profile,
 };
 pub use settings::{EnvSource, LassoHome, ProcessEnv, SettingSource, Settings};

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::enums::{CommandMode, Isolation, Mode, NetworkMode};
+use super::enums::{CommandMode, Enforcement, GuardFeature, Isolation, Mode, NetworkMode};
 use super::net::Cidr;
 use super::raw::RawProfile;
 use super::size::ByteSize;
@@ -71,6 +71,7 @@ pub struct Profile {
     pub resources: Resources,
     pub audit: AuditSettings,
     pub agent_auth: AgentAuth,
+    pub guard: GuardPolicy,
     pub extra_env: BTreeMap<String, String>,
 }
 
@@ -140,6 +141,15 @@ pub struct AuditSettings {
 pub struct AgentAuth {
     /// Host variables copied into the sandbox environment at create (never onto a command line).
     pub forward_env: Vec<String>,
+}
+
+/// How the in-sandbox guard enforces the command policy on the agent's own processes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GuardPolicy {
+    pub enforcement: Enforcement,
+    /// Kernel mechanisms the profile explicitly accepts running without. Empty (the default):
+    /// a sandbox is refused on a kernel or runtime that lacks either of them.
+    pub accept_missing: Vec<GuardFeature>,
 }
 
 fn strings(v: &[&str]) -> Vec<String> {
@@ -247,6 +257,10 @@ impl Profile {
             },
             agent_auth: AgentAuth {
                 forward_env: names(raw.agent_auth.forward_env, Vec::new()),
+            },
+            guard: GuardPolicy {
+                enforcement: raw.guard.enforcement.unwrap_or(Enforcement::Enforce),
+                accept_missing: set(raw.guard.accept_missing.unwrap_or_default()),
             },
             extra_env: raw.extra_env.into_iter().map(|(k, v)| (k.0, v)).collect(),
         }

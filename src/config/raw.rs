@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::diag::{SourceMap, join_key, parse_toml, quote_source};
-use super::enums::{CommandMode, Isolation, Mode, NetworkMode};
+use super::enums::{CommandMode, Enforcement, GuardFeature, Isolation, Mode, NetworkMode};
 use super::error::ConfigError;
 use super::names::{
     BlockedPattern, EnvName, HiddenPath, HostPath, ImageRef, PackageName, ProfileName, ProgramName,
@@ -49,6 +49,8 @@ pub struct RawProfile {
     pub audit: RawAudit,
     #[serde(default)]
     pub agent_auth: RawAgentAuth,
+    #[serde(default)]
+    pub guard: RawGuard,
     #[serde(default)]
     pub extra_env: BTreeMap<EnvName, String>,
     /// Only in files written by export/import; never inherited.
@@ -123,6 +125,13 @@ pub struct RawAudit {
 #[serde(deny_unknown_fields)]
 pub struct RawAgentAuth {
     pub forward_env: Option<Vec<EnvName>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGuard {
+    pub enforcement: Option<Enforcement>,
+    pub accept_missing: Option<Vec<GuardFeature>>,
 }
 
 /// `[integrity]` of an exported profile.
@@ -266,6 +275,10 @@ impl RawProfile {
             agent_auth: RawAgentAuth {
                 forward_env: c.agent_auth.forward_env.or(p.agent_auth.forward_env),
             },
+            guard: RawGuard {
+                enforcement: c.guard.enforcement.or(p.guard.enforcement),
+                accept_missing: c.guard.accept_missing.or(p.guard.accept_missing),
+            },
             extra_env,
             integrity: c.integrity,
         }
@@ -328,15 +341,29 @@ mod tests {
             log_dir = "/var/log/lasso"
             [agent_auth]
             forward_env = ["ANTHROPIC_API_KEY"]
+            [guard]
+            enforcement = "shadow"
+            accept_missing = ["seccomp-notify"]
             [extra_env]
             FOO = "bar"
         "#;
         let raw = parse_profile(text, "x.toml").map_err(|e| e.to_string());
         let Ok(raw) = raw else { panic!("{raw:?}") };
+        assert_eq!(raw.guard.enforcement, Some(Enforcement::Shadow));
+        assert_eq!(raw.guard.accept_missing, Some(vec![GuardFeature::SeccompNotify]));
         assert_eq!(raw.resources.cpus, Some(2.0));
         assert_eq!(raw.network.allowed_ports, Some(vec![Port(443)]));
         assert_eq!(raw.commands.blocked_args.len(), 1);
         assert_eq!(raw.extra_env.len(), 1);
+    }
+
+    #[test]
+    fn guard_values_are_checked() {
+        let m = err("[guard]\nenforcement = \"off\"\n");
+        assert!(m.contains("guard.enforcement"), "{m}");
+        assert!(m.contains("expected one of enforce, shadow, record"), "{m}");
+        let m = err("[guard]\naccept_missing = [\"apparmor\"]\n");
+        assert!(m.contains("expected one of landlock, seccomp-notify"), "{m}");
     }
 
     #[test]
