@@ -229,6 +229,33 @@ impl Gate {
     }
 }
 
+impl Gate {
+    /// Decides one program the kernel is about to start inside the sandbox (the guard's exec
+    /// check). `argv[0]` is the program's name as the allowlist spells it (the guard resolves
+    /// which file is really executed); the other words are passed literally, never parsed as
+    /// shell. The same rules as [`Gate::check`] apply to the program and its arguments, except
+    /// that a shell's `-c` script is not parsed: every program it runs is its own exec.
+    pub fn check_exec(&self, argv: &[String]) -> Decision {
+        let ws = self.policy.workspace.clone();
+        self.check_exec_in(argv, &ws)
+    }
+
+    /// [`Gate::check_exec`] for a process whose working directory is `cwd` (relative path
+    /// arguments are resolved against it).
+    pub fn check_exec_in(&self, argv: &[String], cwd: &str) -> Decision {
+        let mut checker = engine::Checker::new(self);
+        match checker.exec(argv, cwd) {
+            Ok(()) => Decision {
+                allowed: true,
+                rule: Rule::Allowed,
+                reason: "allowed: the program and its arguments passed".to_owned(),
+                program: checker.first_program.take(),
+            },
+            Err(block) => block.into_decision(),
+        }
+    }
+}
+
 fn program_set(names: &[String], list: &str) -> Result<FastSet, GateConfigError> {
     let mut set = FastSet::default();
     for name in names {

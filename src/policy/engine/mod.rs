@@ -23,7 +23,7 @@ use super::args::{self, Item, Parsed};
 use super::lexer::{self, BRACE, GLOB, LexError, Op, Redir, RedirOp, TILDE, Tok, Word};
 use super::parse::{self, Stage};
 use super::spec::{self, Kind, Spec, UNKNOWN};
-use super::{Decision, ExecPlan, Gate, ListMode, Rule, programs, wrappers};
+use super::{Decision, ExecPlan, Gate, ListMode, Rule, paths, programs, wrappers};
 
 /// How deep wrappers and nested command lines are followed.
 pub(crate) const MAX_DEPTH: usize = 8;
@@ -170,6 +170,10 @@ fn needs_shell(program: &str) -> bool {
 
 pub(crate) struct Checker<'g> {
     pub gate: &'g Gate,
+    /// Deciding a program the kernel is about to exec (the in-sandbox guard), not a command
+    /// line lasso will run: a shell's `-c` script is not parsed, because every program it
+    /// starts comes back to the gate as its own exec.
+    pub exec_time: bool,
     /// Programs gated so far (nested ones included).
     pub stages: usize,
     pub first_program: Option<String>,
@@ -193,6 +197,7 @@ impl<'g> Checker<'g> {
     pub(crate) fn new(gate: &'g Gate) -> Self {
         Checker {
             gate,
+            exec_time: false,
             stages: 0,
             first_program: None,
             ws_active: true,
@@ -208,6 +213,24 @@ impl<'g> Checker<'g> {
 
     pub(crate) fn code_eval_allowed(&self) -> bool {
         self.gate.policy.allow_code_eval
+    }
+
+    /// Checks one argv the kernel is about to exec, from `cwd`.
+    pub(crate) fn exec(&mut self, argv: &[String], cwd: &str) -> Res {
+        self.exec_time = true;
+        if cwd.starts_with('/') && paths::normalize_abs(cwd) != self.gate.ws {
+            self.exact_cd = true;
+            self.chdir(cwd, true, false)?;
+        }
+        let words: Vec<Word<'_>> = argv.iter().map(|a| Word::lit(a)).collect();
+        if words.is_empty() {
+            return Err(Block::new(
+                Rule::Empty,
+                "the exec has an empty argument list: there is no program name to check".to_owned(),
+                None,
+            ));
+        }
+        self.argv(&words, 0, false)
     }
 
     /// Checks the top-level command line and returns how to run it.
@@ -409,6 +432,8 @@ impl<'g> Checker<'g> {
                 piped,
                 xin,
             ),
+            // The list check above is the whole decision for a shell being exec'd.
+            Kind::Shell if self.exec_time => Ok(()),
             Kind::Shell => wrappers::shell(self, program, words, depth, piped, xin.as_ref()),
             Kind::Cd => programs::cd(self, program, words, depth),
             Kind::Su | Kind::Trap | Kind::Find if xin.is_some() && !self.code_eval_allowed() => {
