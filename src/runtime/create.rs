@@ -27,7 +27,10 @@ use std::path::Path;
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType, ResourcesUlimits};
 use serde_json::{Value, json};
 
-use super::spec::{HOME_DIR, NetworkSpec, SANDBOX_USER, SandboxSpec, TmpfsMount, WORKSPACE_DIR};
+use super::spec::{
+    GUARD_BINARY, GUARD_POLICY_DIR, GUARD_SPOOL_DIR, HOME_DIR, NetworkSpec, SANDBOX_USER,
+    SandboxSpec, TmpfsMount, WORKSPACE_DIR,
+};
 
 /// The workload: an init (docker-init/catatonit) runs this as its child and forwards SIGTERM.
 pub(crate) const SLEEP_ENTRYPOINT: &str = "sleep";
@@ -66,6 +69,50 @@ fn container_env(spec: &SandboxSpec) -> Vec<(String, String)> {
     let mut env = vec![("HOME".to_string(), HOME_DIR.to_string())];
     env.extend(spec.env.iter().cloned());
     env
+}
+
+/// PID 1's argv: the guard's init, or (no guard) `sleep` under the engine's init.
+fn entrypoint(spec: &SandboxSpec) -> Vec<String> {
+    match &spec.guard {
+        Some(_) => vec![GUARD_BINARY.to_string(), "init".to_string()],
+        None => vec![SLEEP_ENTRYPOINT.to_string(), SLEEP_SECONDS.to_string()],
+    }
+}
+
+/// Bind mounts: the workspace, and the guard's binary, policy and spool.
+fn bind_mounts(spec: &SandboxSpec, workspace: &Path) -> Vec<(String, String, bool)> {
+    let mut binds = vec![(
+        WORKSPACE_DIR.to_string(),
+        workspace.display().to_string(),
+        false,
+    )];
+    if let Some(g) = &spec.guard {
+        binds.push((GUARD_BINARY.into(), g.binary.display().to_string(), true));
+        binds.push((
+            GUARD_POLICY_DIR.into(),
+            g.policy_dir.display().to_string(),
+            true,
+        ));
+        binds.push((
+            GUARD_SPOOL_DIR.into(),
+            g.spool_dir.display().to_string(),
+            false,
+        ));
+    }
+    binds
+}
+
+fn docker_mounts(spec: &SandboxSpec, workspace: &Path) -> Vec<Mount> {
+    bind_mounts(spec, workspace)
+        .into_iter()
+        .map(|(target, source, read_only)| Mount {
+            target: Some(target),
+            source: Some(source),
+            typ: Some(MountType::BIND),
+            read_only: Some(read_only),
+            ..Default::default()
+        })
+        .collect()
 }
 
 /// Docker's compat create body.
@@ -118,7 +165,8 @@ pub(crate) fn docker_body(spec: &SandboxSpec, workspace: &Path) -> ContainerCrea
         hard: Some(i64::try_from(v).unwrap_or(i64::MAX)),
     };
     let host_config = HostConfig {
-        init: Some(true),
+        // The guard is a real init; without it the engine's init reaps and forwards signals.
+        init: Some(spec.guard.is_none()),
         privileged: Some(false),
         readonly_rootfs: Some(true),
         cap_drop: Some(vec!["ALL".to_string()]),
@@ -133,13 +181,7 @@ pub(crate) fn docker_body(spec: &SandboxSpec, workspace: &Path) -> ContainerCrea
             ulimit("fsize", spec.fsize_bytes),
         ]),
         tmpfs: Some(tmpfs),
-        mounts: Some(vec![Mount {
-            target: Some(WORKSPACE_DIR.to_string()),
-            source: Some(workspace.display().to_string()),
-            typ: Some(MountType::BIND),
-            read_only: Some(false),
-            ..Default::default()
-        }]),
+        mounts: Some(docker_mounts(spec, workspace)),
         masked_paths,
         runtime: spec.oci_runtime.clone(),
         network_mode: Some(match &spec.network {
@@ -159,8 +201,8 @@ pub(crate) fn docker_body(spec: &SandboxSpec, workspace: &Path) -> ContainerCrea
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect(),
         ),
-        entrypoint: Some(vec![SLEEP_ENTRYPOINT.to_string()]),
-        cmd: Some(vec![SLEEP_SECONDS.to_string()]),
+        entrypoint: Some(entrypoint(spec)),
+        cmd: Some(Vec::new()),
         labels: Some(
             spec.labels
                 .iter()
@@ -191,9 +233,14 @@ pub(crate) fn podman_body(spec: &SandboxSpec, workspace: &Path) -> Value {
             format!("size={size}"),
         ]
     };
-    let mut mounts = vec![
-        json!({"destination": WORKSPACE_DIR, "type": "bind", "source": workspace.display().to_string(),
-               "options": ["rbind", "rw"]}),
+    let mut mounts: Vec<Value> = bind_mounts(spec, workspace)
+        .into_iter()
+        .map(|(target, source, read_only)| {
+            json!({"destination": target, "type": "bind", "source": source,
+                   "options": ["rbind", if read_only { "ro" } else { "rw" }]})
+        })
+        .collect();
+    mounts.extend([
         tmpfs(
             "/tmp",
             [base(false, spec.tmp_size_bytes), vec!["mode=1777".into()]].concat(),
@@ -206,7 +253,7 @@ pub(crate) fn podman_body(spec: &SandboxSpec, workspace: &Path) -> Value {
             ]
             .concat(),
         ),
-    ];
+    ]);
     for p in PODMAN_IMPLICIT_TMPFS {
         if !spec.extra_tmpfs.iter().any(|t| t.path == *p) {
             mounts.push(tmpfs(
@@ -237,13 +284,13 @@ pub(crate) fn podman_body(spec: &SandboxSpec, workspace: &Path) -> Value {
     let mut body = json!({
         "name": spec.name,
         "image": spec.image,
-        "entrypoint": [SLEEP_ENTRYPOINT],
-        "command": [SLEEP_SECONDS],
+        "entrypoint": entrypoint(spec),
+        "command": [],
         "user": SANDBOX_USER,
         "work_dir": WORKSPACE_DIR,
         "env": env,
         "labels": spec.labels,
-        "init": true,
+        "init": spec.guard.is_none(),
         "stop_timeout": STOP_TIMEOUT_SECS,
         "privileged": false,
         "cap_drop": ["ALL"],
@@ -295,6 +342,39 @@ mod tests {
         s
     }
 
+    fn guarded() -> SandboxSpec {
+        let mut s = spec();
+        s.guard = Some(super::super::spec::GuardMounts {
+            binary: "/h/bin/lasso-guard".into(),
+            policy_dir: "/h/run/x/policy".into(),
+            spool_dir: "/h/run/x/spool".into(),
+        });
+        s
+    }
+
+    #[test]
+    fn the_guard_is_pid_1_with_its_files_mounted() {
+        let v = serde_json::to_value(docker_body(&guarded(), Path::new("/srv/ws"))).unwrap();
+        assert_eq!(v["Entrypoint"], json!(["/.lasso/guard", "init"]));
+        assert_eq!(v["HostConfig"]["Init"], json!(false));
+        let mounts = v["HostConfig"]["Mounts"].as_array().unwrap();
+        let m = |t: &str| mounts.iter().find(|m| m["Target"] == json!(t)).unwrap();
+        assert_eq!(m("/.lasso/guard")["Source"], json!("/h/bin/lasso-guard"));
+        assert_eq!(m("/.lasso/guard")["ReadOnly"], json!(true));
+        assert_eq!(m("/.lasso/policy")["ReadOnly"], json!(true));
+        assert_eq!(m("/.lasso/spool")["ReadOnly"], json!(false));
+        assert_eq!(m("/workspace")["ReadOnly"], json!(false));
+
+        let p = podman_body(&guarded(), Path::new("/srv/ws"));
+        assert_eq!(p["entrypoint"], json!(["/.lasso/guard", "init"]));
+        assert_eq!(p["init"], json!(false));
+        let mounts = p["mounts"].as_array().unwrap();
+        let m = |t: &str| mounts.iter().find(|m| m["destination"] == json!(t)).unwrap();
+        assert_eq!(m("/.lasso/guard")["options"], json!(["rbind", "ro"]));
+        assert_eq!(m("/.lasso/policy")["options"], json!(["rbind", "ro"]));
+        assert_eq!(m("/.lasso/spool")["options"], json!(["rbind", "rw"]));
+    }
+
     #[test]
     fn docker_body_is_hardened() {
         let v = serde_json::to_value(docker_body(&spec(), Path::new("/srv/ws"))).unwrap();
@@ -329,8 +409,9 @@ mod tests {
         assert!(hc.get("Runtime").is_none());
         assert_eq!(v["User"], json!("1000:1000"));
         assert_eq!(v["WorkingDir"], json!("/workspace"));
-        assert_eq!(v["Entrypoint"], json!(["sleep"]));
-        assert_eq!(v["Cmd"], json!(["2147483647"]));
+        assert_eq!(v["Entrypoint"], json!(["sleep", "2147483647"]));
+        assert_eq!(v["Cmd"], json!([]));
+        assert_eq!(hc["Init"], json!(true));
         assert_eq!(v["Env"], json!(["HOME=/home/sandbox", "API_KEY=secret"]));
         let text = v.to_string();
         assert!(

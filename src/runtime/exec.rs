@@ -1,8 +1,10 @@
 //! Non-interactive exec with bounded output and a timeout that really kills.
 //!
 //! Three layers, because each alone leaves a gap:
-//! 1. The argv runs under the container's own `timeout -s KILL <secs>` (busybox and coreutils
-//!    both have it), so the command dies on time even if this process is gone.
+//! 1. The argv runs under the in-sandbox guard (`lasso-guard exec --timeout <secs>`: a child
+//!    subreaper that kills every descendant when time is up), or, in sandboxes without the
+//!    guard, under the container's own `timeout -s KILL <secs>` (busybox and coreutils both
+//!    have it), so the command dies on time even if this process is gone.
 //! 2. A host-side deadline (`timeout` + [`HOST_GRACE`]) stops waiting on the stream, which a
 //!    grandchild holding stdout open would otherwise keep alive forever.
 //! 3. After any timeout the command's whole process tree is killed (`reap.rs`): `timeout`
@@ -25,7 +27,9 @@ use futures_util::StreamExt;
 
 use super::connect::Engine;
 use super::error::RuntimeError;
-use super::spec::{SANDBOX_USER, WORKSPACE_DIR, validate_container_path, validate_env};
+use super::spec::{
+    GUARD_BINARY, SANDBOX_USER, WORKSPACE_DIR, validate_container_path, validate_env,
+};
 
 /// Environment variable that tags every process of one exec (see module docs).
 pub const EXEC_MARKER_ENV: &str = "LASSO_EXEC_ID";
@@ -51,7 +55,22 @@ pub struct ExecRequest {
     pub max_output_bytes: usize,
     /// `uid[:gid]` to run as; default `1000:1000`.
     pub user: Option<String>,
+    /// Run under the in-sandbox guard (the sandbox must have been created with
+    /// [`super::GuardMounts`]): the guard enforces the timeout and checks every exec.
+    pub guard: Option<GuardExec>,
 }
+
+/// How a command runs under the in-sandbox guard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuardExec {
+    /// The host's gate already decided the command: its first exec is not checked again
+    /// (it is still recorded), everything it starts is.
+    pub prechecked: bool,
+}
+
+/// Exit status of `lasso-guard exec` when the guard itself could not set up enforcement
+/// (the command did not run); its stderr says why.
+pub const GUARD_SETUP_FAILED: i64 = 120;
 
 impl ExecRequest {
     /// A request with a 60 s timeout and 1 MiB output caps.
@@ -67,12 +86,19 @@ impl ExecRequest {
             timeout: Duration::from_secs(60),
             max_output_bytes: 1 << 20,
             user: None,
+            guard: None,
         }
     }
 
     /// Sets the timeout.
     pub fn timeout(mut self, t: Duration) -> ExecRequest {
         self.timeout = t;
+        self
+    }
+
+    /// Runs the command under the in-sandbox guard.
+    pub fn guarded(mut self, prechecked: bool) -> ExecRequest {
+        self.guard = Some(GuardExec { prechecked });
         self
     }
 
@@ -185,14 +211,30 @@ pub(crate) fn timeout_secs(t: Duration) -> u64 {
     t.as_millis().div_ceil(1000).max(1) as u64
 }
 
-/// `timeout -s KILL <secs> argv...`
-pub(crate) fn wrap_argv(argv: &[String], t: Duration) -> Vec<String> {
-    let mut cmd = vec![
-        "timeout".to_string(),
-        "-s".to_string(),
-        "KILL".to_string(),
-        timeout_secs(t).to_string(),
-    ];
+/// `timeout -s KILL <secs> argv...`, or under the guard
+/// `/.lasso/guard exec --timeout <secs> [--prechecked] -- argv...`.
+pub(crate) fn wrap_argv(argv: &[String], t: Duration, guard: Option<GuardExec>) -> Vec<String> {
+    let mut cmd = match guard {
+        Some(g) => {
+            let mut c = vec![
+                GUARD_BINARY.to_string(),
+                "exec".to_string(),
+                "--timeout".to_string(),
+                timeout_secs(t).to_string(),
+            ];
+            if g.prechecked {
+                c.push("--prechecked".to_string());
+            }
+            c.push("--".to_string());
+            c
+        }
+        None => vec![
+            "timeout".to_string(),
+            "-s".to_string(),
+            "KILL".to_string(),
+            timeout_secs(t).to_string(),
+        ],
+    };
     cmd.extend(argv.iter().cloned());
     cmd
 }
@@ -239,7 +281,7 @@ impl Engine {
             attach_stderr: Some(true),
             tty: Some(false),
             env: Some(env),
-            cmd: Some(wrap_argv(&req.argv, req.timeout)),
+            cmd: Some(wrap_argv(&req.argv, req.timeout, req.guard)),
             user: Some(user.clone()),
             working_dir: Some(
                 req.workdir
@@ -406,9 +448,26 @@ mod tests {
         assert_eq!(
             wrap_argv(
                 &["sh".into(), "-c".into(), "x y".into()],
-                Duration::from_secs(3)
+                Duration::from_secs(3),
+                None
             ),
             vec!["timeout", "-s", "KILL", "3", "sh", "-c", "x y"]
+        );
+        assert_eq!(
+            wrap_argv(
+                &["ls".into()],
+                Duration::from_millis(1500),
+                Some(GuardExec { prechecked: true })
+            ),
+            vec![
+                "/.lasso/guard",
+                "exec",
+                "--timeout",
+                "2",
+                "--prechecked",
+                "--",
+                "ls"
+            ]
         );
     }
 

@@ -38,7 +38,9 @@ pub use container::{
     ContainerDetails, ContainerId, ContainerState, ContainerSummary, check_workspace,
 };
 pub use error::RuntimeError;
-pub use exec::{EXEC_MARKER_ENV, ExecOutput, ExecRequest, HOST_GRACE};
+pub use exec::{
+    EXEC_MARKER_ENV, ExecOutput, ExecRequest, GUARD_SETUP_FAILED, GuardExec, HOST_GRACE,
+};
 pub use http::Endpoint;
 pub use image::{
     BASE_IMAGE, BUSYBOX_PATH, ContextFile, DEFAULT_MIRROR, DEFAULT_SUITE, DebianOptions,
@@ -47,6 +49,6 @@ pub use image::{
 };
 pub use info::{EngineInfo, OciRuntime};
 pub use spec::{
-    HOME_DIR, NetworkSpec, SANDBOX_GID, SANDBOX_UID, SANDBOX_USER, SandboxSpec, TmpfsMount,
-    WORKSPACE_DIR,
+    GUARD_BINARY, GUARD_POLICY_DIR, GUARD_SPOOL_DIR, GuardMounts, HOME_DIR, NetworkSpec,
+    SANDBOX_GID, SANDBOX_UID, SANDBOX_USER, SandboxSpec, TmpfsMount, WORKSPACE_DIR,
 };

@@ -25,6 +25,26 @@ pub const SANDBOX_USER: &str = "1000:1000";
 /// Environment variables the runtime sets itself; callers may not override them.
 pub const RESERVED_ENV: &[&str] = &["HOME", super::exec::EXEC_MARKER_ENV];
 
+/// Where the in-sandbox guard binary is mounted (read-only) and run as PID 1 and exec wrapper.
+pub const GUARD_BINARY: &str = "/.lasso/guard";
+/// Where the guard's policy directory is mounted (read-only; the host replaces files in it).
+pub const GUARD_POLICY_DIR: &str = "/.lasso/policy";
+/// Where the guard's audit spool is mounted (read-write for the guard; the workload's
+/// Landlock ruleset does not include it).
+pub const GUARD_SPOOL_DIR: &str = "/.lasso/spool";
+
+/// Host paths of the in-sandbox guard's files. When a spec has them, the guard is PID 1
+/// instead of the engine's init, and every exec with [`super::ExecRequest::guard`] runs under it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GuardMounts {
+    /// The static `lasso-guard` binary.
+    pub binary: PathBuf,
+    /// Directory holding `guard.json`.
+    pub policy_dir: PathBuf,
+    /// Directory the guard appends exec records to (owned by the sandbox uid).
+    pub spool_dir: PathBuf,
+}
+
 /// Network attachment of a sandbox.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum NetworkSpec {
@@ -86,6 +106,9 @@ pub struct SandboxSpec {
     pub oci_runtime: Option<String>,
     /// Network attachment.
     pub network: NetworkSpec,
+    /// The in-sandbox guard; `None` runs the engine's init and no in-sandbox enforcement
+    /// (used only by the runtime's own tests: the service always sets it).
+    pub guard: Option<GuardMounts>,
 }
 
 impl SandboxSpec {
@@ -113,6 +136,7 @@ impl SandboxSpec {
             masked_paths: Vec::new(),
             oci_runtime: None,
             network: NetworkSpec::None,
+            guard: None,
         }
     }
 
@@ -190,7 +214,7 @@ impl SandboxSpec {
                     ),
                 ));
             }
-            for sys in ["/proc", "/sys", "/dev"] {
+            for sys in ["/proc", "/sys", "/dev", "/.lasso"] {
                 if is_under(&t.path, sys) {
                     return Err(RuntimeError::spec(
                         field,
@@ -227,6 +251,21 @@ impl SandboxSpec {
             }
             if !masked.insert(p.as_str()) {
                 return Err(RuntimeError::spec(field, format!("{p:?} is listed twice")));
+            }
+        }
+
+        if let Some(g) = &self.guard {
+            for (field, p) in [
+                ("guard.binary", &g.binary),
+                ("guard.policy_dir", &g.policy_dir),
+                ("guard.spool_dir", &g.spool_dir),
+            ] {
+                if !p.is_absolute() {
+                    return Err(RuntimeError::spec(
+                        field,
+                        format!("{} must be an absolute host path", p.display()),
+                    ));
+                }
             }
         }
 
