@@ -29,11 +29,16 @@ pub enum EntryKind {
     File,
     Auth,
     Api,
+    /// A program the agent's own processes started inside the sandbox, as the in-sandbox
+    /// guard saw and decided it.
+    Exec,
+    /// A self-test probe run inside the sandbox.
+    Probe,
 }
 
 impl EntryKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EntryKind; 7] = [
+    pub const ALL: [EntryKind; 9] = [
         EntryKind::Command,
         EntryKind::Violation,
         EntryKind::Lifecycle,
@@ -41,6 +46,8 @@ impl EntryKind {
         EntryKind::File,
         EntryKind::Auth,
         EntryKind::Api,
+        EntryKind::Exec,
+        EntryKind::Probe,
     ];
 
     /// The wire name (`command`, `violation`, ...).
@@ -53,6 +60,8 @@ impl EntryKind {
             EntryKind::File => "file",
             EntryKind::Auth => "auth",
             EntryKind::Api => "api",
+            EntryKind::Exec => "exec",
+            EntryKind::Probe => "probe",
         }
     }
 
@@ -79,7 +88,7 @@ impl FromStr for EntryKind {
         EntryKind::from_wire(s.as_bytes()).ok_or_else(|| {
             format!(
                 "unknown audit entry type {s:?}; expected one of command, violation, lifecycle, \
-                 network, file, auth, api"
+                 network, file, auth, api, exec, probe"
             )
         })
     }

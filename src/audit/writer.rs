@@ -55,6 +55,7 @@ impl Default for DurabilityPolicy {
         DurabilityPolicy::all(Durability::Buffered)
             .with(EntryKind::Lifecycle, Durability::Fsync)
             .with(EntryKind::Violation, Durability::Fsync)
+            .with(EntryKind::Probe, Durability::Fsync)
     }
 }
 

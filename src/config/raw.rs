@@ -350,7 +350,10 @@ mod tests {
         let raw = parse_profile(text, "x.toml").map_err(|e| e.to_string());
         let Ok(raw) = raw else { panic!("{raw:?}") };
         assert_eq!(raw.guard.enforcement, Some(Enforcement::Shadow));
-        assert_eq!(raw.guard.accept_missing, Some(vec![GuardFeature::SeccompNotify]));
+        assert_eq!(
+            raw.guard.accept_missing,
+            Some(vec![GuardFeature::SeccompNotify])
+        );
         assert_eq!(raw.resources.cpus, Some(2.0));
         assert_eq!(raw.network.allowed_ports, Some(vec![Port(443)]));
         assert_eq!(raw.commands.blocked_args.len(), 1);
@@ -363,7 +366,10 @@ mod tests {
         assert!(m.contains("guard.enforcement"), "{m}");
         assert!(m.contains("expected one of enforce, shadow, record"), "{m}");
         let m = err("[guard]\naccept_missing = [\"apparmor\"]\n");
-        assert!(m.contains("expected one of landlock, seccomp-notify"), "{m}");
+        assert!(
+            m.contains("expected one of landlock, seccomp-notify"),
+            "{m}"
+        );
     }
 
     #[test]

@@ -369,7 +369,12 @@ mod tests {
         assert_eq!(p["entrypoint"], json!(["/.lasso/guard", "init"]));
         assert_eq!(p["init"], json!(false));
         let mounts = p["mounts"].as_array().unwrap();
-        let m = |t: &str| mounts.iter().find(|m| m["destination"] == json!(t)).unwrap();
+        let m = |t: &str| {
+            mounts
+                .iter()
+                .find(|m| m["destination"] == json!(t))
+                .unwrap()
+        };
         assert_eq!(m("/.lasso/guard")["options"], json!(["rbind", "ro"]));
         assert_eq!(m("/.lasso/policy")["options"], json!(["rbind", "ro"]));
         assert_eq!(m("/.lasso/spool")["options"], json!(["rbind", "rw"]));

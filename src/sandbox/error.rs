@@ -42,6 +42,8 @@ pub enum SandboxError {
     Unusable { id: String, reason: String },
     #[error("sandbox `{id}` is not running (state: {state}); stop it with `lasso stop {id}`")]
     NotRunning { id: String, state: String },
+    #[error("in-sandbox guard: {0}")]
+    Guard(String),
     #[error("image: {0}")]
     Image(String),
     #[error("{context}: {source}")]

@@ -33,6 +33,16 @@ pub enum Event {
         rule: Rule,
         reason: String,
     },
+    /// The in-sandbox guard denied an exec of the agent's own processes (`enforced`), or in
+    /// shadow mode would have.
+    GuardDenied {
+        id: String,
+        command: String,
+        program: String,
+        rule: String,
+        reason: String,
+        enforced: bool,
+    },
     AuditAppended {
         log: String,
         seq: u64,

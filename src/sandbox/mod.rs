@@ -18,15 +18,19 @@
 mod create;
 mod error;
 mod events;
+mod guard;
 mod images;
 mod labels;
 mod probe;
 mod service;
+mod spool;
 mod system_check;
 
 pub use error::SandboxError;
 pub use events::{Event, EventBus};
+pub use guard::{GuardPolicyFile, RunDir, SPOOL_MAX_BYTES, guard_digest};
 pub use images::{ImageProgress, base_image_for, build_profile_image, ensure_base};
 pub use labels::{SandboxInfo, SandboxProblem};
 pub use service::{CreateRequest, ExecOutcome, ExecResult, SandboxService, ServiceOptions};
+pub use spool::IngestReport;
 pub use system_check::{CheckItem, CheckReport, CheckStatus};
