@@ -3,9 +3,11 @@
 //! container exists removes it before the error is returned.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use super::error::SandboxError;
 use super::events::Event;
+use super::guard::{self, GuardPolicyFile, RunDir};
 use super::images::{self, ImageProgress};
 use super::labels::{self, SandboxInfo};
 use super::probe;
@@ -138,11 +140,16 @@ impl SandboxService {
             label_map.insert(labels::NETWORK_NOTE.to_string(), note.clone());
         }
 
-        let mut spec = SandboxSpec::new(
-            format!("lasso-{}", &id[..12]),
-            image.clone(),
-            working_dir.clone(),
+        let container_name = format!("lasso-{}", &id[..12]);
+        let guard_binary = guard::install_binary(&self.options.home)?;
+        let run = RunDir::new(&self.options.home, &container_name);
+        label_map.insert(labels::GUARD.to_string(), guard::guard_digest());
+        label_map.insert(
+            labels::RUN_DIR.to_string(),
+            run.root().display().to_string(),
         );
+
+        let mut spec = SandboxSpec::new(container_name.clone(), image.clone(), working_dir.clone());
         spec.labels = label_map;
         spec.env = sandbox_env(&profile)?;
         spec.memory_bytes = profile.resources.memory.bytes();
@@ -171,11 +178,59 @@ impl SandboxService {
             .collect();
         spec.oci_runtime = oci_runtime;
         spec.network = network.clone();
+        spec.guard = Some(run.mounts(guard_binary));
 
-        let container = engine.launch_sandbox(&spec).await?;
-        if let Err(problem) = probe::self_test(engine, &container, &spec).await {
+        // From here on, every failure removes what was made (run dir, container).
+        let prepared = run.create().and_then(|()| {
+            GuardPolicyFile::new(&profile, &container_name, &network).write_to(&run.policy_dir())
+        });
+        if let Err(e) = prepared {
+            run.remove();
+            return Err(e);
+        }
+        let container = match engine.launch_sandbox(&spec).await {
+            Ok(c) => c,
+            Err(e) => {
+                run.remove();
+                return Err(e.into());
+            }
+        };
+        let fail = |problem: SandboxError| async {
             let _ = engine.remove_sandbox(&container, None).await;
-            return Err(SandboxError::SelfTest(problem));
+            run.remove();
+            problem
+        };
+        if let Err(problem) = probe::self_test(engine, &container, &spec).await {
+            return Err(fail(SandboxError::SelfTest(problem)).await);
+        }
+        let report = match probe::guard_probes(engine, &container).await {
+            Ok(r) => r,
+            Err(why) => {
+                self.record_failed_create(&audit_log, &req.actor, &id, &name, &why);
+                return Err(fail(SandboxError::Guard(why)).await);
+            }
+        };
+        // The probes are the sandbox's first audit entries, whatever their result.
+        for p in &report.probes {
+            let outcome = if p.passed {
+                Outcome::Success
+            } else {
+                Outcome::Error
+            };
+            let mut draft = EntryDraft::new(EntryKind::Probe, "lasso", "probe", &p.name, outcome)
+                .sandbox(&id)
+                .detail("passed", p.passed)
+                .detail("detail", p.detail.clone());
+            if let Some(why) = &p.skipped {
+                draft = draft.detail("skipped", why.clone());
+            }
+            if let Err(e) = self.record(&audit_log, draft) {
+                return Err(fail(e).await);
+            }
+        }
+        if let Some(problem) = report.failures() {
+            self.record_failed_create(&audit_log, &req.actor, &id, &name, &problem);
+            return Err(fail(SandboxError::SelfTest(problem)).await);
         }
 
         let info = SandboxInfo::from_labels(
@@ -206,10 +261,12 @@ impl SandboxService {
             Some(note) => draft.detail("network_note", note.clone()),
             None => draft,
         };
+        let draft = draft
+            .detail("guard", guard::guard_digest())
+            .detail("enforcement", profile.guard.enforcement.as_str());
         if let Err(e) = self.record(&audit_log, draft) {
             // A sandbox whose creation cannot be audited must not exist.
-            let _ = engine.remove_sandbox(&container, None).await;
-            return Err(e);
+            return Err(fail(e).await);
         }
         let system = EntryDraft::new(
             EntryKind::Lifecycle,
@@ -227,6 +284,17 @@ impl SandboxService {
             profile: profile.name.clone(),
         });
         Ok(info)
+    }
+}
+
+impl SandboxService {
+    /// Records a create that failed after the container existed (best effort: the error
+    /// returned to the caller says what happened in any case).
+    fn record_failed_create(&self, log: &Path, actor: &str, id: &str, name: &str, why: &str) {
+        let draft = EntryDraft::new(EntryKind::Lifecycle, actor, "create", name, Outcome::Error)
+            .sandbox(id)
+            .detail("error", why.to_string());
+        let _ = self.record(log, draft);
     }
 }
 

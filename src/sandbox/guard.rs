@@ -98,6 +98,11 @@ impl RunDir {
         }
     }
 
+    /// The run directory recorded on a sandbox's labels.
+    pub fn at(root: PathBuf) -> RunDir {
+        RunDir { root }
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }

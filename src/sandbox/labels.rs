@@ -25,6 +25,10 @@ pub const ISOLATION: &str = "lasso.isolation";
 pub const NETWORK: &str = "lasso.network";
 pub const NETWORK_NOTE: &str = "lasso.network.note";
 pub const VERSION: &str = "lasso.version";
+/// SHA-256 of the in-sandbox guard binary the sandbox runs.
+pub const GUARD: &str = "lasso.guard";
+/// The sandbox's host run directory (guard policy and audit spool).
+pub const RUN_DIR: &str = "lasso.run_dir";
 
 /// Labels every lasso sandbox must carry to be usable.
 pub const REQUIRED: &[&str] = &[
@@ -37,6 +41,8 @@ pub const REQUIRED: &[&str] = &[
     CREATED_AT,
     AUDIT_LOG,
     ISOLATION,
+    GUARD,
+    RUN_DIR,
 ];
 
 /// Scopes sandboxes to one `LASSO_HOME`: two homes (two users, or parallel test runs) on one
@@ -70,6 +76,8 @@ pub struct SandboxInfo {
     pub network_note: Option<String>,
     pub container_id: String,
     pub image: String,
+    /// Host directory with the guard's policy and audit spool.
+    pub run_dir: String,
     /// Empty when the sandbox is fully accounted for.
     pub problems: Vec<String>,
     #[serde(skip)]
@@ -125,6 +133,7 @@ impl SandboxInfo {
             network_note: labels.get(NETWORK_NOTE).cloned(),
             container_id: container_id.to_string(),
             image: image.to_string(),
+            run_dir: get(RUN_DIR),
             problems,
             id,
             labels,

@@ -7,7 +7,11 @@
 
 use std::time::Duration;
 
-use crate::runtime::{Engine, ExecRequest, NetworkSpec, SandboxSpec};
+use serde::{Deserialize, Serialize};
+
+use crate::runtime::{
+    Engine, ExecRequest, GUARD_BINARY, GUARD_SETUP_FAILED, NetworkSpec, SandboxSpec,
+};
 
 const SCRIPT: &str = "grep -E '^(Uid|CapEff|CapPrm|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status; \
 if touch /.lasso-rootfs-probe 2>/dev/null; then echo ROOTFS=writable; else echo ROOTFS=readonly; fi; \
@@ -93,9 +97,110 @@ pub(crate) fn evaluate(output: &str, network: &NetworkSpec, gvisor: bool) -> Res
     }
 }
 
+/// One probe the guard ran inside the sandbox, under the same enforcement as every exec.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardProbe {
+    pub name: String,
+    pub passed: bool,
+    #[serde(default)]
+    pub detail: String,
+    /// Why the probe did not apply (it then counts as passed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+}
+
+/// `lasso-guard probe`'s report: every probe and the kernel features the guard found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GuardProbeReport {
+    pub probes: Vec<GuardProbe>,
+    #[serde(default)]
+    pub kernel: serde_json::Value,
+}
+
+impl GuardProbeReport {
+    /// The probes that failed, in one sentence; `None` when all passed.
+    pub fn failures(&self) -> Option<String> {
+        let failed: Vec<String> = self
+            .probes
+            .iter()
+            .filter(|p| !p.passed)
+            .map(|p| format!("{} ({})", p.name, p.detail))
+            .collect();
+        (!failed.is_empty()).then(|| {
+            format!(
+                "{} of {} in-sandbox probes succeeded at something the sandbox must prevent: {}",
+                failed.len(),
+                self.probes.len(),
+                failed.join("; ")
+            )
+        })
+    }
+}
+
+/// Runs `lasso-guard probe` in the sandbox. `Err` when the guard could not run or could not
+/// apply its enforcement (its message names the missing kernel feature and the profile
+/// setting that accepts running without it); failed probes are in the report.
+pub async fn guard_probes(engine: &Engine, container: &str) -> Result<GuardProbeReport, String> {
+    let req = ExecRequest::new([GUARD_BINARY, "probe"])
+        .timeout(Duration::from_secs(60))
+        .max_output(1 << 20);
+    let out = engine
+        .exec(container, &req)
+        .await
+        .map_err(|e| format!("the guard's probes could not run: {e}"))?;
+    parse_guard_report(out.exit_code, &out.stdout_text(), &out.stderr_text())
+}
+
+pub(crate) fn parse_guard_report(
+    exit_code: Option<i64>,
+    stdout: &str,
+    stderr: &str,
+) -> Result<GuardProbeReport, String> {
+    let stderr = stderr.trim();
+    match exit_code {
+        Some(0) | Some(1) => serde_json::from_str(stdout.trim())
+            .map_err(|e| format!("the guard's probe report is not valid ({e}); stderr: {stderr}")),
+        Some(GUARD_SETUP_FAILED) => Err(if stderr.is_empty() {
+            "the guard could not set up enforcement".to_string()
+        } else {
+            stderr.to_string()
+        }),
+        other => Err(format!(
+            "the guard's probes ended with status {}: {stderr}",
+            other.map_or_else(|| "unknown".to_string(), |c| c.to_string())
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn guard_reports_are_parsed_and_failures_named() {
+        let ok = r#"{"probes":[{"name":"raw-socket","passed":true,"detail":"EPERM"},
+            {"name":"metadata","passed":true,"skipped":"network full"}],"kernel":{"landlock_abi":7}}"#;
+        let r = parse_guard_report(Some(0), ok, "").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.failures(), None);
+        assert_eq!(r.probes[1].skipped.as_deref(), Some("network full"));
+        let bad = ok.replacen(
+            r#""passed":true,"detail":"EPERM""#,
+            r#""passed":false,"detail":"socket opened""#,
+            1,
+        );
+        let r = parse_guard_report(Some(1), &bad, "").unwrap_or_else(|e| panic!("{e}"));
+        let f = r.failures().unwrap_or_default();
+        assert!(f.contains("raw-socket (socket opened)"), "{f}");
+        let e = parse_guard_report(Some(120), "", "lasso-guard: landlock is not available\n");
+        assert_eq!(
+            e,
+            Err("lasso-guard: landlock is not available\n"
+                .trim()
+                .to_string())
+        );
+        assert!(parse_guard_report(Some(0), "not json", "").is_err());
+        assert!(parse_guard_report(Some(139), "", "segfault").is_err());
+    }
 
     const GOOD: &str = "Uid:\t1000\t1000\t1000\t1000\nNoNewPrivs:\t1\nSeccomp:\t2\nCapPrm:\t0000000000000000\n\
 CapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nROOTFS=readonly\nNET=lo \nPROBE=done\n";

@@ -15,11 +15,13 @@ use tokio::sync::OnceCell;
 
 use super::error::SandboxError;
 use super::events::{Event, EventBus};
+use super::guard::RunDir;
 use super::labels::{self, SandboxInfo};
+use super::spool::{self, IngestReport};
 use crate::audit::{self, AuditKey, AuditLog, EntryDraft, EntryKind, Outcome};
 use crate::config::{Isolation, LassoHome, Profile, ProfileStore, Settings};
 use crate::policy::{Decision, ExecPlan, Gate};
-use crate::runtime::{ConnectOptions, Engine, ExecRequest};
+use crate::runtime::{ConnectOptions, Engine, ExecRequest, GUARD_SETUP_FAILED};
 
 /// Most bytes of stdout and of stderr kept from one command.
 const MAX_OUTPUT_BYTES: usize = 16 << 20;
@@ -299,8 +301,23 @@ impl SandboxService {
         let engine = self.engine().await?;
         let request = ExecRequest::new(argv)
             .timeout(timeout)
-            .max_output(MAX_OUTPUT_BYTES);
-        let out = match engine.exec(&info.container_id, &request).await {
+            .max_output(MAX_OUTPUT_BYTES)
+            .guarded(true);
+        let ran = engine.exec(&info.container_id, &request).await;
+        // What the command's own processes did comes first in the log: it happened first.
+        let ingested = self.ingest_spool(&info);
+        let out = match ran {
+            Ok(out) if is_guard_failure(&out) => {
+                let why = out.stderr_text().trim().to_string();
+                let draft =
+                    EntryDraft::new(EntryKind::Command, actor, "exec", command, Outcome::Error)
+                        .sandbox(&info.id)
+                        .detail("error", why.clone());
+                self.record(&log, draft)?;
+                return Err(SandboxError::Guard(format!(
+                    "the command did not run: {why}"
+                )));
+            }
             Ok(out) => out,
             Err(e) => {
                 let draft =
@@ -337,6 +354,7 @@ impl SandboxService {
                 .detail("stderr", clip(&result.stderr, MAX_AUDITED_OUTPUT));
         }
         self.record(&log, draft)?;
+        ingested?;
         self.events.publish(Event::CommandExecuted {
             id: info.id.clone(),
             command: command.to_string(),
@@ -345,6 +363,23 @@ impl SandboxService {
             timed_out: out.timed_out,
         });
         Ok(ExecOutcome::Ran(result))
+    }
+
+    /// Moves the in-sandbox guard's new exec records into the sandbox's audit log and raises
+    /// an alert for each denial. Every front end calls this when it touches a sandbox; it is
+    /// cheap when there is nothing new.
+    pub fn ingest_spool(&self, info: &SandboxInfo) -> Result<IngestReport, SandboxError> {
+        if info.run_dir.is_empty() || info.audit_log.is_empty() {
+            return Ok(IngestReport::default());
+        }
+        let run = RunDir::at(PathBuf::from(&info.run_dir));
+        let log = PathBuf::from(&info.audit_log);
+        spool::ingest(
+            &run,
+            &info.id,
+            &mut |draft| self.record(&log, draft),
+            &mut |event| self.events.publish(event),
+        )
     }
 
     // ----- stop -------------------------------------------------------------------------
@@ -377,6 +412,11 @@ impl SandboxService {
         let started = std::time::Instant::now();
         // Sandboxes use no network of their own (none, or the engine's default bridge).
         engine.remove_sandbox(&info.container_id, None).await?;
+        // The guard is gone: whatever it wrote last is ingested, then its directory removed.
+        let ingested = self.ingest_spool(info);
+        if ingested.is_ok() && !info.run_dir.is_empty() {
+            RunDir::at(PathBuf::from(&info.run_dir)).remove();
+        }
         let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let prefix = format!("{}:", info.id);
         self.gates
@@ -420,6 +460,11 @@ impl SandboxService {
         });
         Ok(())
     }
+}
+
+/// `lasso-guard exec` could not set up enforcement, so the command never ran.
+fn is_guard_failure(out: &crate::runtime::ExecOutput) -> bool {
+    out.exit_code == Some(GUARD_SETUP_FAILED) && out.stderr_text().starts_with("lasso-guard:")
 }
 
 fn state_name(state: &crate::runtime::ContainerState) -> String {
