@@ -160,6 +160,17 @@ pub async fn exec(args: ExecArgs) -> Result<ExitCode, CliError> {
                 if result.truncated {
                     eprintln!("lasso: output was truncated");
                 }
+                for d in &result.guard_denials {
+                    let what = if d.enforced {
+                        "denied"
+                    } else {
+                        "would have denied (shadow mode; it ran)"
+                    };
+                    eprintln!(
+                        "lasso: the in-sandbox guard {what} `{}` by rule {}: {}",
+                        d.command, d.rule, d.reason
+                    );
+                }
             }
             Ok(ExitCode::from(exit_byte(result.exit_code)))
         }

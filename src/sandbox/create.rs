@@ -233,7 +233,7 @@ impl SandboxService {
             return Err(fail(SandboxError::SelfTest(problem)).await);
         }
 
-        let info = SandboxInfo::from_labels(
+        let mut info = SandboxInfo::from_labels(
             &container,
             &spec.name,
             &image,
@@ -241,6 +241,7 @@ impl SandboxService {
             &engine.kind().to_string(),
             spec.labels,
         );
+        info.probes = report.probes.clone();
         let draft = EntryDraft::new(
             EntryKind::Lifecycle,
             &req.actor,

@@ -80,6 +80,9 @@ pub struct SandboxInfo {
     pub run_dir: String,
     /// Empty when the sandbox is fully accounted for.
     pub problems: Vec<String>,
+    /// The in-sandbox probes run at create (only in the answer of `create`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<super::probe::GuardProbe>,
     #[serde(skip)]
     pub(crate) labels: BTreeMap<String, String>,
 }
@@ -135,6 +138,7 @@ impl SandboxInfo {
             image: image.to_string(),
             run_dir: get(RUN_DIR),
             problems,
+            probes: Vec::new(),
             id,
             labels,
         }

@@ -31,6 +31,9 @@ pub use events::{Event, EventBus};
 pub use guard::{GuardPolicyFile, RunDir, SPOOL_MAX_BYTES, guard_digest};
 pub use images::{ImageProgress, base_image_for, build_profile_image, ensure_base};
 pub use labels::{SandboxInfo, SandboxProblem};
-pub use service::{CreateRequest, ExecOutcome, ExecResult, SandboxService, ServiceOptions};
+pub use probe::{GuardProbe, GuardProbeReport};
+pub use service::{
+    CreateRequest, ExecOutcome, ExecResult, GuardDenial, SandboxService, ServiceOptions,
+};
 pub use spool::IngestReport;
 pub use system_check::{CheckItem, CheckReport, CheckStatus};

@@ -78,6 +78,20 @@ pub struct ExecResult {
     pub duration_ms: u64,
     pub timed_out: bool,
     pub truncated: bool,
+    /// Programs the command's own processes tried to start that the in-sandbox guard denied
+    /// (or, in shadow mode, would have denied).
+    pub guard_denials: Vec<GuardDenial>,
+}
+
+/// One exec inside the sandbox the guard denied or, in shadow mode, would have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GuardDenial {
+    pub command: String,
+    pub program: String,
+    pub rule: String,
+    pub reason: String,
+    /// `false` in shadow mode: the program ran.
+    pub enforced: bool,
 }
 
 /// `exec`'s answer: the gate refused (with its decision) or the command ran.
@@ -306,6 +320,10 @@ impl SandboxService {
         let ran = engine.exec(&info.container_id, &request).await;
         // What the command's own processes did comes first in the log: it happened first.
         let ingested = self.ingest_spool(&info);
+        let guard_denials = match &ingested {
+            Ok(report) => report.denials.clone(),
+            Err(_) => Vec::new(),
+        };
         let out = match ran {
             Ok(out) if is_guard_failure(&out) => {
                 let why = out.stderr_text().trim().to_string();
@@ -337,6 +355,7 @@ impl SandboxService {
             duration_ms: u64::try_from(out.duration.as_millis()).unwrap_or(u64::MAX),
             timed_out: out.timed_out,
             truncated: out.truncated,
+            guard_denials,
         };
         let outcome = if exit_code == 0 && !out.timed_out {
             Outcome::Success
@@ -363,6 +382,29 @@ impl SandboxService {
             timed_out: out.timed_out,
         });
         Ok(ExecOutcome::Ran(result))
+    }
+
+    /// An empty workspace for a throwaway sandbox (`lasso check --probe`), writable by the
+    /// sandbox user; the caller removes it.
+    pub fn probe_workspace(&self) -> Result<PathBuf, SandboxError> {
+        let mut bytes = [0u8; 6];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| SandboxError::io("random name", std::io::Error::other(e.to_string())))?;
+        let dir = self
+            .options
+            .home
+            .root()
+            .join("tmp")
+            .join(format!("probe-{}", hex::encode(bytes)));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| SandboxError::io(format!("creating {}", dir.display()), e))?;
+        std::os::unix::fs::chown(
+            &dir,
+            Some(crate::runtime::SANDBOX_UID),
+            Some(crate::runtime::SANDBOX_GID),
+        )
+        .map_err(|e| SandboxError::io(format!("giving {} to uid 1000", dir.display()), e))?;
+        Ok(dir)
     }
 
     /// Moves the in-sandbox guard's new exec records into the sandbox's audit log and raises

@@ -22,6 +22,7 @@ use serde_json::{Map, Value};
 use super::error::SandboxError;
 use super::events::Event;
 use super::guard::RunDir;
+use super::service::GuardDenial;
 use crate::audit::{EntryDraft, EntryKind, Outcome};
 
 /// Longest spool line kept verbatim in an audit entry when it cannot be parsed.
@@ -49,8 +50,8 @@ struct SpoolRecord {
 pub struct IngestReport {
     /// Audit entries appended.
     pub entries: usize,
-    /// Of those, execs the guard denied (or, in shadow mode, would have denied).
-    pub denied: usize,
+    /// Execs the guard denied (or, in shadow mode, would have denied), in order.
+    pub denials: Vec<GuardDenial>,
 }
 
 /// The audit entry for one spool line, and the alert to raise for it, if any.
@@ -276,7 +277,23 @@ pub(crate) fn ingest(
             append(draft)?;
             report.entries += 1;
             if let Some(ev) = event {
-                report.denied += 1;
+                if let Event::GuardDenied {
+                    command,
+                    program,
+                    rule,
+                    reason,
+                    enforced,
+                    ..
+                } = &ev
+                {
+                    report.denials.push(GuardDenial {
+                        command: command.clone(),
+                        program: program.clone(),
+                        rule: rule.clone(),
+                        reason: reason.clone(),
+                        enforced: *enforced,
+                    });
+                }
                 alert(ev);
             }
         }
