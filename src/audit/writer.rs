@@ -43,7 +43,7 @@ pub enum Durability {
     Fsync,
 }
 
-/// Durability per entry kind. The default fsyncs `lifecycle` and `violation` entries — the
+/// Durability per entry kind. The default fsyncs `lifecycle`, `violation` and `probe` entries — the
 /// ones an investigation cannot do without — and buffers the high-volume rest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DurabilityPolicy {

@@ -361,13 +361,10 @@ mod tests {
         text += "{\"kind\":\"exec\",\"ts";
         fs::write(&seg, &text).unwrap();
         let (r, drafts, events) = collect(&run);
-        assert_eq!(
-            r,
-            IngestReport {
-                entries: 2,
-                denied: 1
-            }
-        );
+        assert_eq!(r.entries, 2);
+        assert_eq!(r.denials.len(), 1);
+        assert_eq!(r.denials[0].command, "rm -rf 'a b'");
+        assert!(r.denials[0].enforced);
         assert_eq!(drafts[0].kind, EntryKind::Exec);
         assert_eq!(drafts[0].outcome, Outcome::Success);
         assert_eq!(drafts[0].target, "ls -l");
