@@ -17,13 +17,15 @@ for rt in docker podman; do
 done
 
 status=0
+echo "== the in-sandbox guard's own tests (real kernel: Landlock, seccomp notify)"
+cargo test --locked --manifest-path guard/Cargo.toml 2>&1 | tee "$log_dir/guard.log" || status=1
 echo "== unit tests and integration tests against docker"
 LASSO_REQUIRE_ENGINE=1 LASSO_RUNTIME=docker cargo test --locked --all-targets 2>&1 | tee "$log_dir/docker.log" || status=1
 echo "== integration tests against podman"
 LASSO_REQUIRE_ENGINE=1 LASSO_RUNTIME=podman cargo test --locked --test '*' 2>&1 | tee "$log_dir/podman.log" || status=1
 
 # One closing line for the whole run, summed over every test binary of both passes.
-read -r results passed failed ignored < <(cat "$log_dir"/docker.log "$log_dir"/podman.log 2>/dev/null | awk '
+read -r results passed failed ignored < <(cat "$log_dir"/guard.log "$log_dir"/docker.log "$log_dir"/podman.log 2>/dev/null | awk '
   /^test result:/ { n++; for (i = 1; i <= NF; i++) {
       if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) g += $i } }
   END { print n+0, p+0, f+0, g+0 }')
