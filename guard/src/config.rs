@@ -104,6 +104,7 @@ impl Stamp {
 }
 
 /// A parsed, validated policy with its compiled gate.
+#[derive(Clone)]
 pub struct Loaded {
     pub config: GuardConfig,
     pub gate: Gate,

@@ -275,7 +275,7 @@ fn in_child(ctx: &Ctx, layers: Layers, f: impl FnOnce() -> Outcome) -> Result<Ou
     } else {
         None
     };
-    let mut sup = Supervisor::new(ctx.setup.loaded.clone_for_probe(), ctx.setup.set.clone(), Spool::disabled(), ctx.setup.landlock(), Some(&ctx.policy));
+    let mut sup = Supervisor::new(ctx.setup.loaded.clone(), ctx.setup.set.clone(), Spool::disabled(), ctx.setup.landlock(), Some(&ctx.policy));
     sup.loud = false;
     let end = supervise::run(Some(&mut sup), listener.as_ref(), &sigfd, child, None).map_err(|e| os("supervising the probe", e))?;
     let mut text = String::new();
