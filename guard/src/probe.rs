@@ -156,11 +156,11 @@ fn run_all(ctx: &mut Ctx) -> Result<Vec<ProbeJson>, String> {
         push(name, o, true);
     }
     // 3. A symlink in the workspace, named like an allowed program, to a refused binary.
-    let o = match (&ctx.outside, &ctx.allowed) {
+    let o = match (ctx.outside.clone(), ctx.allowed.clone()) {
         (Some((_, target)), Some((aname, _))) => match scratch_dir(ctx, &ws) {
             Ok(d) => {
                 let link = format!("{}/{aname}", d.display());
-                match std::os::unix::fs::symlink(target, &link) {
+                match std::os::unix::fs::symlink(&target, &link) {
                     Ok(()) => {
                         let n = aname.clone();
                         in_child(ctx, full, move || try_exec(&link, &n))?

@@ -88,6 +88,8 @@ pub enum KindArg {
     File,
     Auth,
     Api,
+    Exec,
+    Probe,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -113,6 +115,8 @@ impl From<KindArg> for EntryKind {
             KindArg::File => EntryKind::File,
             KindArg::Auth => EntryKind::Auth,
             KindArg::Api => EntryKind::Api,
+            KindArg::Exec => EntryKind::Exec,
+            KindArg::Probe => EntryKind::Probe,
         }
     }
 }

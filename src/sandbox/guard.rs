@@ -227,6 +227,32 @@ impl GuardPolicyFile {
         }
     }
 
+    /// Rewrites a running sandbox's `guard.json` for `profile` (its mode changed, say): the
+    /// guard reads it on the next exec.
+    pub(crate) fn refresh(
+        info: &super::labels::SandboxInfo,
+        profile: &Profile,
+    ) -> Result<(), SandboxError> {
+        if info.run_dir.is_empty() {
+            return Err(SandboxError::Unusable {
+                id: info.name.clone(),
+                reason: "it has no guard run directory label; recreate it".into(),
+            });
+        }
+        let network = match info.network.strip_prefix("bridge:") {
+            Some(name) => NetworkSpec::Bridge {
+                name: name.to_string(),
+            },
+            None => NetworkSpec::None,
+        };
+        let container = Path::new(&info.run_dir)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        GuardPolicyFile::new(profile, &container, &network)
+            .write_to(&RunDir::at(PathBuf::from(&info.run_dir)).policy_dir())
+    }
+
     /// Writes `guard.json` into `dir` atomically (the guard may be reading the old one).
     pub fn write_to(&self, dir: &Path) -> Result<(), SandboxError> {
         let text = serde_json::to_vec_pretty(self)
