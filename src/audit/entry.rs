@@ -29,11 +29,13 @@ pub enum EntryKind {
     File,
     Auth,
     Api,
+    /// A sandbox's mode changed (`lasso mode`); detail has `from` and `to`.
+    Mode,
 }
 
 impl EntryKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EntryKind; 7] = [
+    pub const ALL: [EntryKind; 8] = [
         EntryKind::Command,
         EntryKind::Violation,
         EntryKind::Lifecycle,
@@ -41,6 +43,7 @@ impl EntryKind {
         EntryKind::File,
         EntryKind::Auth,
         EntryKind::Api,
+        EntryKind::Mode,
     ];
 
     /// The wire name (`command`, `violation`, ...).
@@ -53,6 +56,7 @@ impl EntryKind {
             EntryKind::File => "file",
             EntryKind::Auth => "auth",
             EntryKind::Api => "api",
+            EntryKind::Mode => "mode",
         }
     }
 
@@ -79,7 +83,7 @@ impl FromStr for EntryKind {
         EntryKind::from_wire(s.as_bytes()).ok_or_else(|| {
             format!(
                 "unknown audit entry type {s:?}; expected one of command, violation, lifecycle, \
-                 network, file, auth, api"
+                 network, file, auth, api, mode"
             )
         })
     }

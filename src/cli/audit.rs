@@ -88,6 +88,7 @@ pub enum KindArg {
     File,
     Auth,
     Api,
+    Mode,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -113,6 +114,7 @@ impl From<KindArg> for EntryKind {
             KindArg::File => EntryKind::File,
             KindArg::Auth => EntryKind::Auth,
             KindArg::Api => EntryKind::Api,
+            KindArg::Mode => EntryKind::Mode,
         }
     }
 }

@@ -42,7 +42,7 @@ impl SandboxService {
                         .into(),
                 })?,
         };
-        let mut profile = store.resolve(&profile_ref)?;
+        let mut profile = super::lock::resolve_locked(&store, &working_dir, &profile_ref)?;
         if let Some(iso) = req.isolation {
             profile.isolation = iso;
         }
@@ -176,6 +176,11 @@ impl SandboxService {
         if let Err(problem) = probe::self_test(engine, &container, &spec).await {
             let _ = engine.remove_sandbox(&container, None).await;
             return Err(SandboxError::SelfTest(problem));
+        }
+        // The sandbox starts in its profile's mode; `lasso mode` changes it (see mode.rs).
+        if let Err(e) = super::mode::write_mode(&self.options.home, &spec.name, profile.mode) {
+            let _ = engine.remove_sandbox(&container, None).await;
+            return Err(e);
         }
 
         let info = SandboxInfo::from_labels(

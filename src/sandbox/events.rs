@@ -37,6 +37,13 @@ pub enum Event {
         log: String,
         seq: u64,
     },
+    /// `lasso mode`: the sandbox's mode changed (effective from its next command).
+    ModeChanged {
+        id: String,
+        name: String,
+        from: String,
+        to: String,
+    },
 }
 
 /// A cloneable handle to the bus.

@@ -68,6 +68,8 @@ pub struct SandboxInfo {
     pub network: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_note: Option<String>,
+    /// The current mode (`lasso mode`); filled in by the service's `list`.
+    pub mode: String,
     pub container_id: String,
     pub image: String,
     /// Empty when the sandbox is fully accounted for.
@@ -123,6 +125,7 @@ impl SandboxInfo {
             isolation: get(ISOLATION),
             network: get(NETWORK),
             network_note: labels.get(NETWORK_NOTE).cloned(),
+            mode: String::new(),
             container_id: container_id.to_string(),
             image: image.to_string(),
             problems,

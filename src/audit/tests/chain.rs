@@ -278,10 +278,13 @@ fn log_deleted_or_replaced_under_a_running_writer_is_refused() {
 }
 
 #[test]
-fn durability_defaults_fsync_lifecycle_and_violation_only() {
+fn durability_defaults_fsync_lifecycle_violation_and_mode_only() {
     let policy = DurabilityPolicy::default();
     for kind in EntryKind::ALL {
-        let expected = if matches!(kind, EntryKind::Lifecycle | EntryKind::Violation) {
+        let expected = if matches!(
+            kind,
+            EntryKind::Lifecycle | EntryKind::Violation | EntryKind::Mode
+        ) {
             Durability::Fsync
         } else {
             Durability::Buffered
