@@ -99,7 +99,8 @@ pub enum ProfileCommand {
         /// Profile name or path.
         name: String,
         /// The version: 3 or v3 (`lasso profile history NAME`).
-        version: String,
+        #[arg(value_name = "VERSION")]
+        to: String,
         #[arg(long)]
         json: bool,
     },

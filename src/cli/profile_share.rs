@@ -143,12 +143,8 @@ pub(super) fn run(dir: Option<&Path>, command: ProfileCommand) -> Result<ExitCod
                 }
             }
         }
-        ProfileCommand::Rollback {
-            name,
-            version,
-            json,
-        } => {
-            let version = version_arg(&version).map_err(|e| e.json(json))?;
+        ProfileCommand::Rollback { name, to, json } => {
+            let version = version_arg(&to).map_err(|e| e.json(json))?;
             let store = store(dir).map_err(|e| e.json(json))?;
             let saved = store
                 .rollback(&name, version)
