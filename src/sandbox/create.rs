@@ -183,7 +183,7 @@ impl SandboxService {
             return Err(e);
         }
 
-        let info = SandboxInfo::from_labels(
+        let mut info = SandboxInfo::from_labels(
             &container,
             &spec.name,
             &image,
@@ -191,6 +191,7 @@ impl SandboxService {
             &engine.kind().to_string(),
             spec.labels,
         );
+        info.mode = profile.mode.to_string();
         let draft = EntryDraft::new(
             EntryKind::Lifecycle,
             &req.actor,
