@@ -489,3 +489,169 @@ fn extra_env_and_forwarded_credentials_reach_the_sandbox_environment() {
     assert!(env.lines().any(|l| l == "FOO=bar"), "{env}");
     assert!(env.lines().any(|l| l == "AGENT_TEST_TOKEN=s3cret"), "{env}");
 }
+
+#[test]
+fn create_refuses_a_profile_whose_hash_no_longer_matches_the_lock() {
+    let Some(l) =
+        Lasso::with_engine("create_refuses_a_profile_whose_hash_no_longer_matches_the_lock")
+    else {
+        return;
+    };
+    let dir = l.work_path().to_str().unwrap().to_string();
+    let profile = write_project_profile(
+        l.work_path(),
+        "pinned",
+        "extends = \"minimal\"\n[commands]\nwhitelist_add = [\"id\"]\n",
+    );
+    assert_ok(
+        &["profile", "lock"],
+        &l.run(&["profile", "lock", "--dir", &dir, &profile]),
+    );
+    let (_, locked) = l.json(&["profile", "resolve", &profile, "--dir", &dir, "--json"]);
+    let locked_hash = locked["hash"].as_str().unwrap().to_string();
+    // The profile changes after the lock was written.
+    write_project_profile(
+        l.work_path(),
+        "pinned",
+        "extends = \"minimal\"\n[commands]\nwhitelist_add = [\"id\", \"sh\"]\nallow_shell_operators = true\n",
+    );
+    let (_, now) = l.json(&["profile", "resolve", &profile, "--dir", &dir, "--json"]);
+    let new_hash = now["hash"].as_str().unwrap().to_string();
+    assert_ne!(locked_hash, new_hash);
+    let out = l.run(&["create", &profile, "--dir", &dir, "--name", "locked"]);
+    assert_eq!(code(&out), 1, "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    for needle in [
+        "profile \"pinned\" does not match",
+        "profiles.lock",
+        &locked_hash[..],
+        &new_hash[..],
+        "lasso profile lock --dir",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in {err}");
+    }
+    let (_, list) = l.json(&["status", "--json"]);
+    assert_eq!(
+        list.as_array().map(Vec::len),
+        Some(0),
+        "nothing created: {list}"
+    );
+    // A pinned profile that no longer resolves is refused too.
+    std::fs::remove_file(l.work_path().join(".lasso/profiles/pinned.toml")).unwrap();
+    let out = l.run(&["create", &profile, "--dir", &dir]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        text(&out.stderr).contains("is pinned in")
+            && text(&out.stderr).contains("no longer resolves"),
+        "{}",
+        text(&out.stderr)
+    );
+    // After review, re-locking lets create through.
+    write_project_profile(
+        l.work_path(),
+        "pinned",
+        "extends = \"minimal\"\n[commands]\nwhitelist_add = [\"id\"]\n",
+    );
+    assert_ok(
+        &["profile", "lock", "--check"],
+        &l.run(&["profile", "lock", "--dir", &dir, "--check"]),
+    );
+    let info = create(&l, &profile, "locked");
+    assert_eq!(info["profile_hash"].as_str().map(str::len), Some(64));
+}
+
+#[test]
+fn mode_changes_apply_to_the_next_command_and_are_audited() {
+    let Some(l) = Lasso::with_engine("mode_changes_apply_to_the_next_command_and_are_audited")
+    else {
+        return;
+    };
+    let profile = write_project_profile(
+        l.work_path(),
+        "modal",
+        "mode = \"autonomous\"\n[commands]\nwhitelist = [\"ls\", \"cat\", \"touch\", \"id\"]\n",
+    );
+    let info = create(&l, &profile, "modal");
+    assert_eq!(info["mode"], "autonomous", "{info}");
+    let (c, v) = exec_json(&l, "modal", "touch a.txt");
+    assert_eq!(c, 0, "{v}");
+
+    // Another lasso process changes the mode; the next exec (a third process) obeys it.
+    let (out, change) = l.json(&["mode", "modal", "observe", "--json"]);
+    assert_ok(&["mode"], &out);
+    assert_eq!(
+        (change["from"].as_str(), change["to"].as_str()),
+        (Some("autonomous"), Some("observe"))
+    );
+    let (c, v) = exec_json(&l, "modal", "touch b.txt");
+    assert_eq!((c, v["rule"].as_str()), (126, Some("mode")), "{v}");
+    let (c, v) = exec_json(&l, "modal", "ls");
+    assert_eq!(c, 0, "read-only tools still run: {v}");
+    // `why ID` decides as the sandbox does now; `status` shows the mode.
+    let out = l.run(&["why", "modal", "--", "touch", "c.txt"]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        text(&out.stdout).contains("(mode observe)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let (_, list) = l.json(&["status", "--json"]);
+    assert_eq!(list[0]["mode"], "observe", "{list}");
+    let out = l.run(&["status"]);
+    assert!(text(&out.stdout).contains("MODE"), "{}", text(&out.stdout));
+
+    // assist allows editing tools again, but never beyond the profile: `mkdir` is in assist's
+    // list and not in the profile's whitelist.
+    assert_ok(&["mode"], &l.run(&["mode", "modal", "assist"]));
+    let (c, v) = exec_json(&l, "modal", "touch b.txt");
+    assert_eq!(c, 0, "{v}");
+    let (c, v) = exec_json(&l, "modal", "mkdir d");
+    assert_eq!(
+        (c, v["rule"].as_str()),
+        (126, Some("not-whitelisted")),
+        "{v}"
+    );
+    // An invalid mode is a usage error.
+    assert_eq!(code(&l.run(&["mode", "modal", "root"])), 2);
+
+    // Both changes are in the sandbox's audit log, with old and new mode, and it verifies.
+    let log = info["audit_log"].as_str().unwrap();
+    let (_, page) = l.json(&[
+        "audit",
+        "view",
+        log,
+        "--type",
+        "mode",
+        "--oldest-first",
+        "--json",
+    ]);
+    let entries = page["entries"].as_array().unwrap();
+    let changes: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["detail"]["from"].as_str().unwrap(),
+                e["detail"]["to"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        vec![("autonomous", "observe"), ("observe", "assist")]
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["type"] == "mode" && e["actor"] == "cli")
+    );
+    assert_ok(&["audit", "verify"], &l.run(&["audit", "verify", log]));
+    // Stopping forgets the mode file.
+    let id = info["id"].as_str().unwrap();
+    let run_dir = l
+        .home_path()
+        .join("run")
+        .join(format!("lasso-{}", &id[..12]));
+    assert!(run_dir.join("mode").is_file());
+    assert_ok(&["stop"], &l.run(&["stop", "modal"]));
+    assert!(!run_dir.exists());
+}

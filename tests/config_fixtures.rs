@@ -48,7 +48,7 @@ fn run(dir: &Path, case: &Case) -> Result<(), String> {
             let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
             let origin = path.display().to_string();
             let imported = store
-                .import(&text, case.rename.as_deref(), &origin, false)
+                .import(&text, case.rename.as_deref(), &origin, false, None)
                 .map_err(|e| e.to_string())?;
             // A successful import must be loadable by its (new) name.
             store

@@ -34,11 +34,13 @@ pub enum EntryKind {
     Exec,
     /// A self-test probe run inside the sandbox.
     Probe,
+    /// A sandbox's mode changed (`lasso mode`); detail has `from` and `to`.
+    Mode,
 }
 
 impl EntryKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EntryKind; 9] = [
+    pub const ALL: [EntryKind; 10] = [
         EntryKind::Command,
         EntryKind::Violation,
         EntryKind::Lifecycle,
@@ -48,6 +50,7 @@ impl EntryKind {
         EntryKind::Api,
         EntryKind::Exec,
         EntryKind::Probe,
+        EntryKind::Mode,
     ];
 
     /// The wire name (`command`, `violation`, ...).
@@ -62,6 +65,7 @@ impl EntryKind {
             EntryKind::Api => "api",
             EntryKind::Exec => "exec",
             EntryKind::Probe => "probe",
+            EntryKind::Mode => "mode",
         }
     }
 
@@ -88,7 +92,7 @@ impl FromStr for EntryKind {
         EntryKind::from_wire(s.as_bytes()).ok_or_else(|| {
             format!(
                 "unknown audit entry type {s:?}; expected one of command, violation, lifecycle, \
-                 network, file, auth, api, exec, probe"
+                 network, file, auth, api, exec, probe, mode"
             )
         })
     }

@@ -473,7 +473,7 @@ fn hex_val(b: Option<&u8>, msg: &'static str) -> Res<u8> {
     }
 }
 
-const KIND_NAMES: [&str; 7] = [
+const KIND_NAMES: [&str; 8] = [
     "command",
     "violation",
     "lifecycle",
@@ -481,6 +481,7 @@ const KIND_NAMES: [&str; 7] = [
     "file",
     "auth",
     "api",
+    "mode",
 ];
 const OUTCOME_NAMES: [&str; 3] = ["success", "error", "blocked"];
 

@@ -43,8 +43,8 @@ pub enum Durability {
     Fsync,
 }
 
-/// Durability per entry kind. The default fsyncs `lifecycle`, `violation` and `probe` entries — the
-/// ones an investigation cannot do without — and buffers the high-volume rest.
+/// Durability per entry kind. The default fsyncs `lifecycle`, `violation`, `probe` and `mode` entries
+/// — the ones an investigation cannot do without — and buffers the high-volume rest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DurabilityPolicy {
     by_kind: [Durability; EntryKind::ALL.len()],
@@ -56,6 +56,7 @@ impl Default for DurabilityPolicy {
             .with(EntryKind::Lifecycle, Durability::Fsync)
             .with(EntryKind::Violation, Durability::Fsync)
             .with(EntryKind::Probe, Durability::Fsync)
+            .with(EntryKind::Mode, Durability::Fsync)
     }
 }
 

@@ -90,6 +90,7 @@ pub enum KindArg {
     Api,
     Exec,
     Probe,
+    Mode,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -117,6 +118,7 @@ impl From<KindArg> for EntryKind {
             KindArg::Api => EntryKind::Api,
             KindArg::Exec => EntryKind::Exec,
             KindArg::Probe => EntryKind::Probe,
+            KindArg::Mode => EntryKind::Mode,
         }
     }
 }

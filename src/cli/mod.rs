@@ -1,6 +1,7 @@
 //! The headless command-line front end: parse arguments (clap derive), call the sandbox
 //! service or the pure layers, render text or JSON. The command tree mirrors the files:
-//! `sandbox.rs` (create/exec/status/stop), `why.rs`, `profile.rs` (profile + init),
+//! `sandbox.rs` (create/exec/status/stop), `mode.rs`, `why.rs`, `profile.rs` and
+//! `profile_share.rs` (profile + init),
 //! `audit.rs`, `image.rs`, `check.rs`. Nothing here talks to the engine or writes the audit
 //! log itself.
 //!
@@ -12,8 +13,10 @@
 mod audit;
 mod check;
 mod image;
+mod mode;
 mod output;
 mod profile;
+mod profile_share;
 mod sandbox;
 mod why;
 
@@ -59,6 +62,8 @@ pub enum Command {
     /// Stop and remove a sandbox, or all of them.
     #[command(visible_alias = "rm")]
     Stop(sandbox::StopArgs),
+    /// Change the mode of a running sandbox (observe, assist, autonomous).
+    Mode(mode::ModeArgs),
     /// Explain what the command gate decides for a command under a profile (nothing runs).
     Why(why::WhyArgs),
     /// Inspect, validate and share profiles.
@@ -80,7 +85,7 @@ pub fn run(cli: Cli) -> ExitCode {
         return ExitCode::from(2);
     };
     let result = match command {
-        Command::Why(args) => why::run(args),
+        Command::Why(args) if args.id.is_none() => why::run(args),
         Command::Profile(args) => profile::run(args),
         Command::Init(args) => profile::run_init(args),
         Command::Audit(args) => audit::run(args),
@@ -92,9 +97,9 @@ pub fn run(cli: Cli) -> ExitCode {
                 Command::Status(args) => sandbox::status(args).await,
                 Command::Stop(args) => sandbox::stop(args).await,
                 Command::Image(args) => image::run(args).await,
-                Command::Why(_) | Command::Profile(_) | Command::Init(_) | Command::Audit(_) => {
-                    Ok(ExitCode::SUCCESS)
-                }
+                Command::Mode(args) => mode::run(args).await,
+                Command::Why(args) => why::run_sandbox(args).await,
+                Command::Profile(_) | Command::Init(_) | Command::Audit(_) => Ok(ExitCode::SUCCESS),
             }
         }),
     };

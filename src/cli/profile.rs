@@ -1,4 +1,6 @@
-//! `lasso profile list|show|validate|export|import|diff` and `lasso init`.
+//! `lasso profile list|show|resolve|validate|diff` and `lasso init`; the sharing, version and
+//! lock subcommands (`export`, `import`, `keygen`, `history`, `rollback`, `lock`) are in
+//! `profile_share.rs`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,7 +8,8 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use super::output::{CliError, print_json, table};
-use crate::config::{self, LassoHome, ProfileStore};
+use super::profile_share;
+use crate::config::{self, LassoHome, ProfileSource, ProfileStore, ResolvedProfile};
 
 #[derive(Debug, Args)]
 pub struct ProfileArgs {
@@ -24,8 +27,16 @@ pub enum ProfileCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Show the resolved profile (as TOML, or JSON) and where it came from.
+    /// Show the resolved profile (as TOML, or JSON), where it came from and its provenance.
     Show {
+        /// Profile name or path.
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the effective profile (every field, `_add` lists expanded) and its chain of
+    /// sources.
+    Resolve {
         /// Profile name or path.
         name: String,
         #[arg(long)]
@@ -38,29 +49,69 @@ pub enum ProfileCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Write a resolved profile with an integrity hash, for sharing.
+    /// Write a resolved profile with an integrity hash (and a team signature), for sharing.
     Export {
         /// Profile name or path.
         name: String,
         /// Output file (default: stdout).
         #[arg(long, short = 'o')]
         output: Option<PathBuf>,
+        /// Sign the export with this team key (`lasso profile keygen`).
+        #[arg(long, value_name = "FILE")]
+        sign_key: Option<PathBuf>,
     },
-    /// Import an exported profile (its integrity hash is always checked).
+    /// Import an exported profile (schema, hash and signature are always checked).
     Import {
         /// The exported file.
         file: PathBuf,
         /// Save it under another name.
         #[arg(long)]
         name: Option<String>,
-        /// Overwrite an existing user profile of that name.
+        /// Replace an existing user profile of that name (the old one is archived).
         #[arg(long)]
         force: bool,
+        /// The team key the export must be signed with.
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
     },
-    /// Show what differs between two profiles.
+    /// Write a new random team key (32 bytes, hex, mode 0600) for signing exports.
+    Keygen {
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Show what differs between two profiles; either side may be NAME@vN (an archived
+    /// version).
     Diff {
         a: String,
         b: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the archived versions of a profile.
+    History {
+        /// Profile name or path.
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make an archived version current again (the current one is archived first).
+    Rollback {
+        /// Profile name or path.
+        name: String,
+        /// The version: 3 or v3 (`lasso profile history NAME`).
+        #[arg(value_name = "VERSION")]
+        to: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pin the resolved hashes of a project's profiles in PROJECT/.lasso/profiles.lock.
+    Lock {
+        /// Profiles to pin (default: those already pinned, the project's .lasso/profiles/
+        /// and .lasso/profile.toml).
+        names: Vec<String>,
+        /// Verify the lock instead of writing it; exit 1 on any mismatch.
+        #[arg(long)]
+        check: bool,
         #[arg(long)]
         json: bool,
     },
@@ -74,20 +125,65 @@ pub struct InitArgs {
     /// Project directory (DIR/.lasso/profile.toml is written).
     #[arg(long, short = 'd', default_value = ".")]
     pub dir: PathBuf,
-    /// Overwrite an existing .lasso/profile.toml.
+    /// Overwrite an existing .lasso/profile.toml (the old one is archived).
     #[arg(long)]
     pub force: bool,
 }
 
-fn store(dir: Option<&std::path::Path>) -> Result<ProfileStore, CliError> {
+pub(super) fn store(dir: Option<&std::path::Path>) -> Result<ProfileStore, CliError> {
     let home = LassoHome::from_env()?;
     Ok(ProfileStore::new(&home, dir)?)
 }
 
+/// `SOURCE`, plus `(shadows OTHER)` for a file that refines a profile of the same name.
+fn source_text(source: &ProfileSource, shadows: Option<&ProfileSource>) -> String {
+    match shadows {
+        Some(s) => format!("{source} (shadows {s})"),
+        None => source.to_string(),
+    }
+}
+
+fn chain_json(r: &ResolvedProfile) -> serde_json::Value {
+    serde_json::Value::Array(
+        r.chain
+            .iter()
+            .map(|(n, s)| serde_json::json!({"name": n, "source": s}))
+            .collect(),
+    )
+}
+
+/// `# ` header lines: source, shadowing, chain, provenance and hash.
+fn header(r: &ResolvedProfile, with_provenance: bool) -> String {
+    let mut out = format!("# profile {} from {}\n", r.profile.name, r.source);
+    if let Some(s) = &r.shadows {
+        out.push_str(&format!("# shadows {s} (and extends it)\n"));
+    }
+    if r.chain.len() > 1 {
+        let chain: Vec<String> = r.chain.iter().map(|(n, s)| format!("{n} ({s})")).collect();
+        out.push_str(&format!("# extends: {}\n", chain.join(" -> ")));
+    }
+    if let (true, Some(p)) = (with_provenance, &r.provenance) {
+        let field = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not recorded)".into());
+        out.push_str(&format!(
+            "# imported from {} at {} (original name {}, sha256 {})\n",
+            field(&p.source),
+            field(&p.imported_at),
+            field(&p.original_name),
+            field(&p.sha256)
+        ));
+        match &p.key_id {
+            Some(k) => out.push_str(&format!("# signature verified with team key {k}\n")),
+            None => out.push_str("# unsigned export (integrity hash verified)\n"),
+        }
+    }
+    out.push_str(&format!("# sha256 {}\n", r.profile.hash()));
+    out
+}
+
 pub fn run(args: ProfileArgs) -> Result<ExitCode, CliError> {
-    let store = store(args.dir.as_deref())?;
     match args.command {
         ProfileCommand::List { json } => {
+            let store = store(args.dir.as_deref()).map_err(|e| e.json(json))?;
             let list = store.list().map_err(|e| CliError::from(e).json(json))?;
             if json {
                 print_json(&list);
@@ -99,101 +195,79 @@ pub fn run(args: ProfileArgs) -> Result<ExitCode, CliError> {
                             Some(problem) => format!("INVALID: {problem}"),
                             None => p.description.lines().next().unwrap_or_default().to_string(),
                         };
-                        vec![p.name.clone(), p.source.to_string(), desc]
+                        vec![
+                            p.name.clone(),
+                            source_text(&p.source, p.shadows.as_ref()),
+                            desc,
+                        ]
                     })
                     .collect();
                 print!("{}", table(&["NAME", "SOURCE", "DESCRIPTION"], &rows));
             }
         }
-        ProfileCommand::Show { name, json } => {
+        ProfileCommand::Show { name, json } | ProfileCommand::Resolve { name, json } => {
+            // `show` and `resolve` print the same effective profile; `show` adds provenance.
+            let store = store(args.dir.as_deref()).map_err(|e| e.json(json))?;
             let resolved = store
                 .resolve_detailed(&name)
                 .map_err(|e| CliError::from(e).json(json))?;
             if json {
                 print_json(&serde_json::json!({
+                    "name": resolved.profile.name,
                     "source": resolved.source,
-                    "chain": resolved.chain.iter().map(|(n, s)| serde_json::json!({"name": n, "source": s})).collect::<Vec<_>>(),
+                    "shadows": resolved.shadows,
+                    "chain": chain_json(&resolved),
+                    "provenance": resolved.provenance,
                     "hash": resolved.profile.hash(),
                     "profile": resolved.profile,
                 }));
             } else {
-                println!(
-                    "# profile {} from {}",
-                    resolved.profile.name, resolved.source
-                );
-                if resolved.chain.len() > 1 {
-                    let chain: Vec<String> = resolved
-                        .chain
-                        .iter()
-                        .map(|(n, s)| format!("{n} ({s})"))
-                        .collect();
-                    println!("# extends: {}", chain.join(" -> "));
-                }
-                println!("# sha256 {}", resolved.profile.hash());
+                print!("{}", header(&resolved, true));
                 print!("{}", config::to_toml(&resolved.profile)?);
             }
         }
-        ProfileCommand::Validate { name, json } => match store.resolve_detailed(&name) {
-            Ok(r) => {
-                if json {
-                    print_json(
-                        &serde_json::json!({ "valid": true, "name": r.profile.name, "source": r.source }),
-                    );
-                } else {
-                    println!("ok: profile {} ({}) is valid", r.profile.name, r.source);
+        ProfileCommand::Validate { name, json } => {
+            let store = store(args.dir.as_deref()).map_err(|e| e.json(json))?;
+            match store.resolve_detailed(&name) {
+                Ok(r) => {
+                    if json {
+                        print_json(
+                            &serde_json::json!({ "valid": true, "name": r.profile.name, "source": r.source }),
+                        );
+                    } else {
+                        println!("ok: profile {} ({}) is valid", r.profile.name, r.source);
+                    }
+                }
+                Err(e) => {
+                    if json {
+                        print_json(&serde_json::json!({ "valid": false, "error": e.to_string() }));
+                    } else {
+                        eprintln!("lasso: invalid profile: {e}");
+                    }
+                    return Ok(ExitCode::from(1));
                 }
             }
-            Err(e) => {
-                if json {
-                    print_json(&serde_json::json!({ "valid": false, "error": e.to_string() }));
-                } else {
-                    eprintln!("lasso: invalid profile: {e}");
-                }
-                return Ok(ExitCode::from(1));
-            }
-        },
-        ProfileCommand::Export { name, output } => {
-            let profile = store.resolve(&name)?;
-            let text = config::export(&profile)?;
-            match output {
-                Some(path) => {
-                    std::fs::write(&path, text).map_err(|e| {
-                        CliError::msg(format!("cannot write {}: {e}", path.display()))
-                    })?;
-                    eprintln!("exported profile {} to {}", profile.name, path.display());
-                }
-                None => print!("{text}"),
-            }
-        }
-        ProfileCommand::Import { file, name, force } => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| CliError::msg(format!("cannot read {}: {e}", file.display())))?;
-            let imported =
-                store.import(&text, name.as_deref(), &file.display().to_string(), force)?;
-            println!(
-                "imported profile {} (original {}, sha256 {}) to {}",
-                imported.profile.name,
-                imported.original_name,
-                imported.original_hash,
-                imported.path.display()
-            );
         }
         ProfileCommand::Diff { a, b, json } => {
-            let pa = store
-                .resolve(&a)
-                .map_err(|e| CliError::from(e).json(json))?;
-            let pb = store
-                .resolve(&b)
-                .map_err(|e| CliError::from(e).json(json))?;
+            let store = store(args.dir.as_deref()).map_err(|e| e.json(json))?;
+            let pa = profile_share::resolve_ref(&store, &a).map_err(|e| e.json(json))?;
+            let pb = profile_share::resolve_ref(&store, &b).map_err(|e| e.json(json))?;
             let changes = config::diff(&pa, &pb);
             if json {
+                // An array of changes, as before versions existed (`key`, `kind`, ...).
                 print_json(&changes);
             } else if changes.is_empty() {
                 println!("profiles {a} and {b} are identical in effect");
             } else {
+                println!(
+                    "--- {a} (sha256 {})\n+++ {b} (sha256 {})",
+                    pa.hash(),
+                    pb.hash()
+                );
                 print!("{}", config::render_diff(&changes));
             }
         }
+        other => return profile_share::run(args.dir.as_deref(), other),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -168,6 +168,96 @@ pub enum ConfigError {
         actual: String,
     },
 
+    /// A profile file that takes the name of a profile in a later search-path layer without
+    /// extending it (a project directory replacing the user's or team's profile).
+    #[error(
+        "{file}: profile {name:?} shadows {shadowed} (a later entry of the search path) without \
+         extending it; a profile that takes another's name must refine it: add \
+         `extends = \"{name}\"` to {file}, or give it another name"
+    )]
+    ShadowsProfile {
+        file: String,
+        name: String,
+        shadowed: String,
+    },
+
+    /// A signed export imported without the team key.
+    #[error(
+        "{file}: the profile is signed with team key {key_id}; pass --key FILE with that key to \
+         verify and import it"
+    )]
+    SignatureRequired { file: String, key_id: String },
+
+    /// `--key` given for an export that carries no signature.
+    #[error(
+        "{file}: --key was given but the export is not signed (no integrity.signature); refusing, \
+         because a signed profile was expected: ask for an export made with `lasso profile export \
+         --sign-key`, or import without --key if an unsigned profile is acceptable"
+    )]
+    SignatureUnexpected { file: String },
+
+    /// The signature was made with another key than the one given.
+    #[error(
+        "{file}: signed with team key {signed_with}, but the key given has id {given}; use the \
+         team key the profile was signed with"
+    )]
+    WrongKey {
+        file: String,
+        signed_with: String,
+        given: String,
+    },
+
+    /// A signature that does not verify.
+    #[error("{file}: signature check failed: {reason}")]
+    BadSignature { file: String, reason: String },
+
+    /// A team key file that cannot be used.
+    #[error("team key {}: {reason}", path.display())]
+    BadKey { path: PathBuf, reason: String },
+
+    /// Writing, archiving or rolling back a built-in profile.
+    #[error(
+        "profile {name:?} is built in and read-only (built-ins have no history); save your \
+         version under another name, e.g. with `extends = \"{name}\"`"
+    )]
+    BuiltinReadOnly { name: String },
+
+    /// A version of a profile that is not in its history.
+    #[error("profile {name:?} has no version {version} in its history ({available})")]
+    UnknownVersion {
+        name: String,
+        version: String,
+        available: String,
+    },
+
+    /// A profile whose resolved content no longer matches the project's lock file.
+    #[error(
+        "profile {name:?} does not match {}: locked sha256 {locked}, resolved sha256 {actual}; \
+         review the change (`lasso profile diff`), then update the lock with \
+         `lasso profile lock --dir {}`",
+        lock.display(),
+        project.display()
+    )]
+    LockMismatch {
+        name: String,
+        locked: String,
+        actual: String,
+        lock: Box<PathBuf>,
+        project: Box<PathBuf>,
+    },
+
+    /// A profile pinned in the lock file that no longer resolves.
+    #[error(
+        "profile {name:?} is pinned in {} but no longer resolves: {reason}; restore it, or \
+         remove it from the lock with `lasso profile lock --dir DIR` after fixing the project",
+        lock.display()
+    )]
+    LockUnresolvable {
+        name: String,
+        lock: PathBuf,
+        reason: String,
+    },
+
     /// A file lasso would write already exists.
     #[error("{} already exists; use --force to overwrite it", path.display())]
     AlreadyExists { path: PathBuf },

@@ -4,13 +4,18 @@
 //! with other profiles) followed by `[integrity] sha256 = ...`, the hash of the canonical
 //! content (`Profile::hash`). Verification re-parses the file through the normal schema,
 //! resolves it and recomputes the hash, so any edit that changes what would be enforced is
-//! detected, while comments and formatting may change freely. The hash is a checksum against
-//! corruption and careless edits, not a signature: whoever can edit the file can recompute it.
+//! detected, while comments and formatting may change freely. The hash alone is a checksum
+//! against corruption and careless edits (whoever can edit the file can recompute it); with a
+//! team key the export also carries `signature` and `key_id` (see `signing.rs`), which only
+//! the key's holders can make. Import ([`verify_import`]) checks schema, hash and signature;
+//! files already on the search path are checked against their hash only
+//! ([`verify_export`]), since loading a profile has no key to check a signature with.
 
 use super::diag::SourceMap;
 use super::error::{ConfigError, Origin};
 use super::profile::Profile;
 use super::raw::{RawProfile, parse_profile};
+use super::signing::TeamKey;
 
 /// The profile as a complete TOML profile file (no header, no integrity block).
 pub fn to_toml(profile: &Profile) -> Result<String, ConfigError> {
@@ -22,15 +27,113 @@ pub fn to_toml(profile: &Profile) -> Result<String, ConfigError> {
 
 /// The export text: a comment header, the resolved profile and its `[integrity]` table.
 pub fn export(profile: &Profile) -> Result<String, ConfigError> {
+    export_with(profile, None)
+}
+
+/// Like [`export`], signed with `key` when one is given.
+pub fn export_with(profile: &Profile, key: Option<&TeamKey>) -> Result<String, ConfigError> {
     let body = to_toml(profile)?;
+    let hash = profile.hash();
+    let signed = match key {
+        Some(k) => format!(
+            "signature = \"{}\"\nkey_id = \"{}\"\n",
+            k.sign(&hash),
+            k.key_id()
+        ),
+        None => String::new(),
+    };
     Ok(format!(
         "# lasso profile export: {name}\n\
          # A complete, resolved profile. Import it with `lasso profile import <file>`.\n\
          # The [integrity] hash covers the profile's content; edits make the import fail.\n\n\
-         {body}\n[integrity]\nsha256 = \"{hash}\"\n",
+         {body}\n[integrity]\nsha256 = \"{hash}\"\n{signed}",
         name = profile.name,
-        hash = profile.hash(),
     ))
+}
+
+/// What an import verified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedExport {
+    pub profile: Profile,
+    /// The recorded (and verified) content hash.
+    pub sha256: String,
+    /// The key that signed it, when it was signed (and the signature verified).
+    pub key_id: Option<String>,
+}
+
+/// Parses and verifies an export for import: schema, integrity block, signature (a signed
+/// file needs `key`; `key` given for an unsigned file is refused), then the content hash.
+pub fn verify_import(
+    text: &str,
+    file: &str,
+    key: Option<&TeamKey>,
+) -> Result<VerifiedExport, ConfigError> {
+    let (raw, profile) = resolve_standalone(text, file)?;
+    let integrity = raw.integrity.clone().unwrap_or_default();
+    let Some(recorded) = integrity.sha256.clone() else {
+        return Err(ConfigError::IntegrityMissing {
+            file: file.to_string(),
+        });
+    };
+    let key_id = match (&integrity.signature, key) {
+        (Some(_), None) => {
+            return Err(ConfigError::SignatureRequired {
+                file: file.to_string(),
+                key_id: integrity
+                    .key_id
+                    .clone()
+                    .unwrap_or_else(|| "(no key_id recorded)".into()),
+            });
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::SignatureUnexpected {
+                file: file.to_string(),
+            });
+        }
+        (Some(signature), Some(k)) => {
+            let given = k.key_id();
+            match &integrity.key_id {
+                Some(signed_with) if !signed_with.eq_ignore_ascii_case(&given) => {
+                    return Err(ConfigError::WrongKey {
+                        file: file.to_string(),
+                        signed_with: signed_with.clone(),
+                        given,
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    return Err(ConfigError::BadSignature {
+                        file: file.to_string(),
+                        reason: "integrity.signature is present but integrity.key_id is missing"
+                            .into(),
+                    });
+                }
+            }
+            k.verify(&recorded, signature)
+                .map_err(|reason| ConfigError::BadSignature {
+                    file: file.to_string(),
+                    reason,
+                })?;
+            Some(given)
+        }
+        (None, None) => {
+            if integrity.key_id.is_some() {
+                return Err(ConfigError::BadSignature {
+                    file: file.to_string(),
+                    reason: "integrity.key_id is present but integrity.signature is missing \
+                             (the signature was removed)"
+                        .into(),
+                });
+            }
+            None
+        }
+    };
+    check_integrity(&raw, &profile, file)?;
+    Ok(VerifiedExport {
+        profile,
+        sha256: recorded.to_ascii_lowercase(),
+        key_id,
+    })
 }
 
 /// Parses `text` as a standalone profile (no `extends`), validated.

@@ -15,12 +15,14 @@ mod diff;
 mod enums;
 mod error;
 mod exchange;
+mod lock;
 mod names;
 mod net;
 mod profile;
 mod raw;
 mod rules;
 mod settings;
+mod signing;
 mod size;
 mod store;
 mod validate;
@@ -32,7 +34,10 @@ pub use enums::{
     CommandMode, Enforcement, GuardFeature, Isolation, Mode, NetworkMode, RuntimeKind,
 };
 pub use error::{ConfigError, Location, Origin};
-pub use exchange::{export, resolve_standalone, to_toml, verify_export};
+pub use exchange::{
+    VerifiedExport, export, export_with, resolve_standalone, to_toml, verify_export, verify_import,
+};
+pub use lock::{LOCK_FILE, LockEntry, LockStatus, ProfileLock, check_project_lock, lock_path};
 pub use names::{
     BlockedPattern, EnvName, HiddenPath, HostPath, ImageRef, PackageName, ProfileName, ProgramName,
     SandboxPath, check_blocked_pattern, check_env_name, check_hidden_path, check_host_path,
@@ -48,12 +53,14 @@ pub use profile::{
 };
 pub use raw::{
     RawAgentAuth, RawAudit, RawCommands, RawFilesystem, RawGuard, RawImage, RawIntegrity, RawModes,
-    RawNetwork, RawProfile, RawResources, parse_profile,
+    RawNetwork, RawProfile, RawProvenance, RawResources, parse_profile,
 };
 pub use settings::{EnvSource, LassoHome, ProcessEnv, SettingSource, Settings};
+pub use signing::{MIN_KEY_BYTES, TeamKey};
 pub use size::{ByteSize, SizeError, parse_size};
 pub use store::{
-    ImportedProfile, LoadedProfile, MAX_CHAIN, ProfileInfo, ProfileSource, ProfileStore,
-    ResolvedProfile,
+    HistoryEntry, ImportedProfile, LoadedProfile, MAX_CHAIN, ProfileHistory, ProfileInfo,
+    ProfileSource, ProfileStore, ResolvedProfile, SavedProfile, history_dir, parse_version,
+    text_sha256,
 };
 pub use validate::Problem;

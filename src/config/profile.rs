@@ -13,7 +13,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::enums::{CommandMode, Enforcement, GuardFeature, Isolation, Mode, NetworkMode};
-use super::net::Cidr;
+use super::net::{Cidr, DomainPattern, Port};
 use super::raw::RawProfile;
 use super::size::ByteSize;
 use crate::policy::{BlockedArgRule, GatePolicy, ModeRestriction};
@@ -163,8 +163,30 @@ fn set<T: Ord>(mut v: Vec<T>) -> Vec<T> {
     v
 }
 
-fn names<T: std::fmt::Display>(v: Option<Vec<T>>, default: Vec<String>) -> Vec<String> {
-    set(v.map_or(default, |v| v.iter().map(ToString::to_string).collect()))
+/// The list (or `default` when unset) with the pending `_add` items, as a set of strings.
+fn names<T: std::fmt::Display>(
+    v: Option<Vec<T>>,
+    add: Option<Vec<T>>,
+    default: Vec<String>,
+) -> Vec<String> {
+    let mut out = v.map_or(default, |v| v.iter().map(ToString::to_string).collect());
+    out.extend(add.into_iter().flatten().map(|x| x.to_string()));
+    set(out)
+}
+
+/// A list with no default plus its pending `_add` items, as a set.
+fn joined<T: Ord>(v: Option<Vec<T>>, add: Option<Vec<T>>) -> Vec<T> {
+    let mut out = v.unwrap_or_default();
+    out.extend(add.unwrap_or_default());
+    set(out)
+}
+
+fn domains(v: Option<Vec<DomainPattern>>) -> Option<Vec<String>> {
+    v.map(|v| v.into_iter().map(|d| d.0).collect())
+}
+
+fn ports(v: Vec<Port>) -> Vec<u16> {
+    v.into_iter().map(|p| p.0).collect()
 }
 
 /// Built-in `assist` list: observe defaults plus editing tools.
@@ -192,17 +214,25 @@ impl Profile {
             isolation: raw.isolation.unwrap_or(Isolation::Container),
             image: ImageSpec {
                 base: raw.image.base.map(|b| b.0),
-                packages: names(raw.image.packages, Vec::new()),
+                packages: names(raw.image.packages, raw.image.packages_add, Vec::new()),
             },
             filesystem: FilesystemPolicy {
-                writable_paths: names(raw.filesystem.writable_paths, Vec::new()),
-                hidden_paths: names(raw.filesystem.hidden_paths, strings(DEFAULT_HIDDEN_PATHS)),
+                writable_paths: names(
+                    raw.filesystem.writable_paths,
+                    raw.filesystem.writable_paths_add,
+                    Vec::new(),
+                ),
+                hidden_paths: names(
+                    raw.filesystem.hidden_paths,
+                    raw.filesystem.hidden_paths_add,
+                    strings(DEFAULT_HIDDEN_PATHS),
+                ),
                 tmp_size: raw.filesystem.tmp_size.unwrap_or(ByteSize::mib(64)),
             },
             commands: CommandPolicy {
                 mode: c.mode.unwrap_or(CommandMode::Whitelist),
-                whitelist: names(c.whitelist, Vec::new()),
-                blacklist: names(c.blacklist, Vec::new()),
+                whitelist: names(c.whitelist, c.whitelist_add, Vec::new()),
+                blacklist: names(c.blacklist, c.blacklist_add, Vec::new()),
                 blocked_args: c
                     .blocked_args
                     .into_iter()
@@ -214,35 +244,29 @@ impl Profile {
                 max_execution_seconds: to_u32(c.max_execution_seconds, 300),
             },
             modes: ModeLists {
-                observe: names(raw.modes.observe, strings(DEFAULT_OBSERVE)),
-                assist: names(raw.modes.assist, default_assist()),
+                observe: names(
+                    raw.modes.observe,
+                    raw.modes.observe_add,
+                    strings(DEFAULT_OBSERVE),
+                ),
+                assist: names(raw.modes.assist, raw.modes.assist_add, default_assist()),
             },
             network: NetworkPolicy {
                 mode: n.mode.unwrap_or(NetworkMode::None),
                 allowed_domains: names(
-                    n.allowed_domains
-                        .map(|v| v.into_iter().map(|d| d.0).collect()),
+                    domains(n.allowed_domains),
+                    domains(n.allowed_domains_add),
                     Vec::new(),
                 ),
                 blocked_domains: names(
-                    n.blocked_domains
-                        .map(|v| v.into_iter().map(|d| d.0).collect()),
+                    domains(n.blocked_domains),
+                    domains(n.blocked_domains_add),
                     Vec::new(),
                 ),
-                allowed_cidrs: set(n.allowed_cidrs.unwrap_or_default()),
-                blocked_cidrs: set(n.blocked_cidrs.unwrap_or_default()),
-                allowed_ports: set(n
-                    .allowed_ports
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|p| p.0)
-                    .collect()),
-                blocked_ports: set(n
-                    .blocked_ports
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|p| p.0)
-                    .collect()),
+                allowed_cidrs: joined(n.allowed_cidrs, n.allowed_cidrs_add),
+                blocked_cidrs: joined(n.blocked_cidrs, n.blocked_cidrs_add),
+                allowed_ports: ports(joined(n.allowed_ports, n.allowed_ports_add)),
+                blocked_ports: ports(joined(n.blocked_ports, n.blocked_ports_add)),
             },
             resources: Resources {
                 memory: r.memory.unwrap_or(ByteSize::mib(512)),
@@ -256,7 +280,11 @@ impl Profile {
                 log_dir: raw.audit.log_dir.map(|p| p.0),
             },
             agent_auth: AgentAuth {
-                forward_env: names(raw.agent_auth.forward_env, Vec::new()),
+                forward_env: names(
+                    raw.agent_auth.forward_env,
+                    raw.agent_auth.forward_env_add,
+                    Vec::new(),
+                ),
             },
             guard: GuardPolicy {
                 enforcement: raw.guard.enforcement.unwrap_or(Enforcement::Enforce),

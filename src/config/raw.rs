@@ -55,6 +55,8 @@ pub struct RawProfile {
     pub extra_env: BTreeMap<EnvName, String>,
     /// Only in files written by export/import; never inherited.
     pub integrity: Option<RawIntegrity>,
+    /// Only in files written by import; never inherited.
+    pub provenance: Option<RawProvenance>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -62,13 +64,16 @@ pub struct RawProfile {
 pub struct RawImage {
     pub base: Option<ImageRef>,
     pub packages: Option<Vec<PackageName>>,
+    pub packages_add: Option<Vec<PackageName>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFilesystem {
     pub writable_paths: Option<Vec<SandboxPath>>,
+    pub writable_paths_add: Option<Vec<SandboxPath>>,
     pub hidden_paths: Option<Vec<HiddenPath>>,
+    pub hidden_paths_add: Option<Vec<HiddenPath>>,
     pub tmp_size: Option<ByteSize>,
 }
 
@@ -77,7 +82,9 @@ pub struct RawFilesystem {
 pub struct RawCommands {
     pub mode: Option<CommandMode>,
     pub whitelist: Option<Vec<ProgramName>>,
+    pub whitelist_add: Option<Vec<ProgramName>>,
     pub blacklist: Option<Vec<ProgramName>>,
+    pub blacklist_add: Option<Vec<ProgramName>>,
     #[serde(default)]
     pub blocked_args: BTreeMap<ProgramName, Vec<BlockedPattern>>,
     pub allow_shell_operators: Option<bool>,
@@ -89,7 +96,9 @@ pub struct RawCommands {
 #[serde(deny_unknown_fields)]
 pub struct RawModes {
     pub observe: Option<Vec<ProgramName>>,
+    pub observe_add: Option<Vec<ProgramName>>,
     pub assist: Option<Vec<ProgramName>>,
+    pub assist_add: Option<Vec<ProgramName>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -97,11 +106,17 @@ pub struct RawModes {
 pub struct RawNetwork {
     pub mode: Option<NetworkMode>,
     pub allowed_domains: Option<Vec<DomainPattern>>,
+    pub allowed_domains_add: Option<Vec<DomainPattern>>,
     pub blocked_domains: Option<Vec<DomainPattern>>,
+    pub blocked_domains_add: Option<Vec<DomainPattern>>,
     pub allowed_cidrs: Option<Vec<Cidr>>,
+    pub allowed_cidrs_add: Option<Vec<Cidr>>,
     pub blocked_cidrs: Option<Vec<Cidr>>,
+    pub blocked_cidrs_add: Option<Vec<Cidr>>,
     pub allowed_ports: Option<Vec<Port>>,
+    pub allowed_ports_add: Option<Vec<Port>>,
     pub blocked_ports: Option<Vec<Port>>,
+    pub blocked_ports_add: Option<Vec<Port>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -125,6 +140,7 @@ pub struct RawAudit {
 #[serde(deny_unknown_fields)]
 pub struct RawAgentAuth {
     pub forward_env: Option<Vec<EnvName>>,
+    pub forward_env_add: Option<Vec<EnvName>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -139,6 +155,27 @@ pub struct RawGuard {
 #[serde(deny_unknown_fields)]
 pub struct RawIntegrity {
     pub sha256: Option<String>,
+    /// `hmac-sha256:<hex>` over the sha256, with a team key (`lasso profile keygen`).
+    pub signature: Option<String>,
+    /// First 16 hex digits of SHA-256 of the team key that made `signature`.
+    pub key_id: Option<String>,
+}
+
+/// `[provenance]` of an imported profile: where it came from. Written by import, shown by
+/// `lasso profile show`; informational, never inherited and not part of the content hash.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProvenance {
+    /// The file it was imported from.
+    pub source: Option<String>,
+    /// The profile's name in that file.
+    pub original_name: Option<String>,
+    /// The content hash recorded in (and verified against) that file.
+    pub sha256: Option<String>,
+    /// The team key that signed it, when it was signed (the signature was verified).
+    pub key_id: Option<String>,
+    /// RFC 3339 time of the import.
+    pub imported_at: Option<String>,
 }
 
 /// Parses one profile file (`file` names it in messages) and checks every field's limits.
@@ -195,93 +232,22 @@ impl RawProfile {
             self.commands.max_execution_seconds,
             rules::max_execution_seconds,
         )?;
-        for (i, p) in self.filesystem.writable_paths.iter().flatten().enumerate() {
-            let key = format!("filesystem.writable_paths[{i}]");
-            rules::writable_path(&p.0).map_err(|e| invalid(map, &key, format!("{:?}", p.0), e))?;
+        for (field, list) in [
+            ("writable_paths", &self.filesystem.writable_paths),
+            ("writable_paths_add", &self.filesystem.writable_paths_add),
+        ] {
+            for (i, p) in list.iter().flatten().enumerate() {
+                let key = format!("filesystem.{field}[{i}]");
+                rules::writable_path(&p.0)
+                    .map_err(|e| invalid(map, &key, format!("{:?}", p.0), e))?;
+            }
         }
+        self.check_add_conflicts(map)?;
         for (name, value) in &self.extra_env {
             let key = join_key("extra_env", &name.0);
             rules::env_value(value).map_err(|e| invalid(map, &key, format!("{value:?}"), e))?;
         }
         Ok(())
-    }
-
-    /// `self` (the parent) with every field `child` sets replaced by the child's value.
-    /// `name`, `extends` and `integrity` describe one file and come from the child only.
-    pub fn overlay(self, child: RawProfile) -> RawProfile {
-        let p = self;
-        let c = child;
-        let mut blocked_args = p.commands.blocked_args;
-        blocked_args.extend(c.commands.blocked_args);
-        let mut extra_env = p.extra_env;
-        extra_env.extend(c.extra_env);
-        RawProfile {
-            name: c.name,
-            description: c.description.or(p.description),
-            extends: c.extends,
-            mode: c.mode.or(p.mode),
-            isolation: c.isolation.or(p.isolation),
-            image: RawImage {
-                base: c.image.base.or(p.image.base),
-                packages: c.image.packages.or(p.image.packages),
-            },
-            filesystem: RawFilesystem {
-                writable_paths: c.filesystem.writable_paths.or(p.filesystem.writable_paths),
-                hidden_paths: c.filesystem.hidden_paths.or(p.filesystem.hidden_paths),
-                tmp_size: c.filesystem.tmp_size.or(p.filesystem.tmp_size),
-            },
-            commands: RawCommands {
-                mode: c.commands.mode.or(p.commands.mode),
-                whitelist: c.commands.whitelist.or(p.commands.whitelist),
-                blacklist: c.commands.blacklist.or(p.commands.blacklist),
-                blocked_args,
-                allow_shell_operators: c
-                    .commands
-                    .allow_shell_operators
-                    .or(p.commands.allow_shell_operators),
-                allow_code_eval: c.commands.allow_code_eval.or(p.commands.allow_code_eval),
-                max_execution_seconds: c
-                    .commands
-                    .max_execution_seconds
-                    .or(p.commands.max_execution_seconds),
-            },
-            modes: RawModes {
-                observe: c.modes.observe.or(p.modes.observe),
-                assist: c.modes.assist.or(p.modes.assist),
-            },
-            network: RawNetwork {
-                mode: c.network.mode.or(p.network.mode),
-                allowed_domains: c.network.allowed_domains.or(p.network.allowed_domains),
-                blocked_domains: c.network.blocked_domains.or(p.network.blocked_domains),
-                allowed_cidrs: c.network.allowed_cidrs.or(p.network.allowed_cidrs),
-                blocked_cidrs: c.network.blocked_cidrs.or(p.network.blocked_cidrs),
-                allowed_ports: c.network.allowed_ports.or(p.network.allowed_ports),
-                blocked_ports: c.network.blocked_ports.or(p.network.blocked_ports),
-            },
-            resources: RawResources {
-                memory: c.resources.memory.or(p.resources.memory),
-                cpus: c.resources.cpus.or(p.resources.cpus),
-                pids: c.resources.pids.or(p.resources.pids),
-                open_files: c.resources.open_files.or(p.resources.open_files),
-                file_size: c.resources.file_size.or(p.resources.file_size),
-            },
-            audit: RawAudit {
-                include_command_output: c
-                    .audit
-                    .include_command_output
-                    .or(p.audit.include_command_output),
-                log_dir: c.audit.log_dir.or(p.audit.log_dir),
-            },
-            agent_auth: RawAgentAuth {
-                forward_env: c.agent_auth.forward_env.or(p.agent_auth.forward_env),
-            },
-            guard: RawGuard {
-                enforcement: c.guard.enforcement.or(p.guard.enforcement),
-                accept_missing: c.guard.accept_missing.or(p.guard.accept_missing),
-            },
-            extra_env,
-            integrity: c.integrity,
-        }
     }
 }
 
@@ -460,3 +426,4 @@ mod tests {
 
 #[cfg(test)]
 mod fuzz_tests;
+mod overlay;

@@ -135,6 +135,11 @@ impl LassoHome {
         self.root.join("profiles")
     }
 
+    /// `run/`: per-sandbox state that changes while it runs (`run/<container>/mode`).
+    pub fn run_dir(&self) -> PathBuf {
+        self.root.join("run")
+    }
+
     /// `config.toml`: the settings file.
     pub fn config_file(&self) -> PathBuf {
         self.root.join("config.toml")

@@ -14,16 +14,15 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::builtin::{Builtin, builtin, builtin_names};
 use super::diag::SourceMap;
 use super::error::{ConfigError, Origin};
-use super::exchange::{export, to_toml, verify_export};
+use super::exchange::verify_export;
 use super::names::check_profile_name;
 use super::profile::Profile;
-use super::raw::{RawProfile, parse_profile};
+use super::raw::{RawProfile, RawProvenance, parse_profile};
 use super::settings::{EnvSource, LassoHome, ProcessEnv, non_empty};
 
 /// Longest `extends` chain followed.
@@ -74,6 +73,10 @@ pub struct ResolvedProfile {
     pub source: ProfileSource,
     /// The `extends` chain from this profile to its root, with sources.
     pub chain: Vec<(String, ProfileSource)>,
+    /// The profile of the same name this one shadows (and, by the shadowing rule, extends).
+    pub shadows: Option<ProfileSource>,
+    /// Where an imported profile came from (`[provenance]`).
+    pub provenance: Option<RawProvenance>,
 }
 
 /// A row of `lasso profile list`.
@@ -82,19 +85,12 @@ pub struct ProfileInfo {
     pub name: String,
     pub source: ProfileSource,
     pub description: String,
+    /// The profile of the same name in a later search-path entry that this one shadows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadows: Option<ProfileSource>,
     /// Why the profile cannot be used, if it cannot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
-}
-
-/// The result of an import.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImportedProfile {
-    pub profile: Profile,
-    pub path: PathBuf,
-    /// Name and content hash recorded in the export.
-    pub original_name: String,
-    pub original_hash: String,
 }
 
 /// Finds, loads and resolves profiles.
@@ -186,6 +182,15 @@ impl ProfileStore {
     /// The effective profile with its source and inheritance chain.
     pub fn resolve_detailed(&self, name_or_path: &str) -> Result<ResolvedProfile, ConfigError> {
         let leaf = self.load(name_or_path)?;
+        self.resolve_loaded(leaf)
+    }
+
+    /// Resolves an already loaded profile (a file, a built-in, or an archived version placed
+    /// at its file's search-path entry) through its `extends` chain.
+    pub(crate) fn resolve_loaded(
+        &self,
+        leaf: LoadedProfile,
+    ) -> Result<ResolvedProfile, ConfigError> {
         let mut seen: BTreeSet<ProfileSource> = BTreeSet::new();
         seen.insert(identity(&leaf.source));
         let mut chain = vec![leaf];
@@ -220,6 +225,7 @@ impl ProfileStore {
         let leaf_name = chain[0].name.clone();
         let leaf_label = chain[0].label();
         let leaf_text = chain[0].text.clone();
+        let provenance = chain[0].raw.provenance.clone();
         let sources = chain
             .iter()
             .map(|c| (c.name.clone(), c.source.clone()))
@@ -235,10 +241,16 @@ impl ProfileStore {
             let map = SourceMap::parse(&leaf_text, &leaf_label).ok();
             return Err(problem.into_error(&leaf_label, map.as_ref()));
         }
+        let shadows = match sources.get(1) {
+            Some((parent, source)) if *parent == leaf_name => Some(source.clone()),
+            _ => None,
+        };
         Ok(ResolvedProfile {
             profile,
             source: sources[0].1.clone(),
             chain: sources,
+            shadows,
+            provenance,
         })
     }
 
@@ -247,7 +259,7 @@ impl ProfileStore {
     pub fn list(&self) -> Result<Vec<ProfileInfo>, ConfigError> {
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
-        for dir in &self.dirs {
+        for (i, dir) in self.dirs.iter().enumerate() {
             let entries = match fs::read_dir(dir) {
                 Ok(e) => e,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
@@ -267,7 +279,9 @@ impl ProfileStore {
                 if check_profile_name(&stem).is_err() || !seen.insert(stem.clone()) {
                     continue;
                 }
-                out.push(self.info(&stem, ProfileSource::File(path)));
+                let mut info = self.info(&stem, ProfileSource::File(path));
+                info.shadows = self.shadowed(&stem, i);
+                out.push(info);
             }
         }
         for b in super::builtin::BUILTINS {
@@ -284,96 +298,17 @@ impl ProfileStore {
                 name: name.to_string(),
                 source,
                 description: r.profile.description,
+                shadows: None,
                 problem: None,
             },
             Err(e) => ProfileInfo {
                 name: name.to_string(),
                 source,
                 description: String::new(),
+                shadows: None,
                 problem: Some(e.to_string()),
             },
         }
-    }
-
-    /// Writes `<dir>/.lasso/profile.toml`: a complete copy of the resolved `profile_name`,
-    /// renamed `<profile>-project`, for the project to edit. Refuses to overwrite unless `force`.
-    pub fn init_project(
-        &self,
-        dir: &Path,
-        profile_name: &str,
-        force: bool,
-    ) -> Result<PathBuf, ConfigError> {
-        let resolved = self.resolve_detailed(profile_name)?;
-        let mut profile = resolved.profile;
-        let source_hash = profile.hash();
-        let source_name = profile.name.clone();
-        let new_name = format!("{}-project", profile.name);
-        check_profile_name(&new_name).map_err(|expected| ConfigError::InvalidValue {
-            origin: Origin::file("lasso init"),
-            key: "name".into(),
-            value: format!("{new_name:?}"),
-            expected: format!("{expected} (use a profile with a shorter name)"),
-        })?;
-        profile.name = new_name;
-        let body = to_toml(&profile)?;
-        let text = format!(
-            "# Project profile written by `lasso init` from profile {source_name:?} ({}),\n\
-             # content sha256 {source_hash}.\n\
-             # This is a complete profile: every setting is spelled out. Edit it to suit the\n\
-             # project; it is validated whenever it is loaded.\n\n{body}",
-            resolved.source
-        );
-        let lasso_dir = dir.join(".lasso");
-        fs::create_dir_all(&lasso_dir)
-            .map_err(|e| ConfigError::io("create directory", &lasso_dir, e))?;
-        let path = lasso_dir.join("profile.toml");
-        write_file(&path, &text, force)?;
-        Ok(path)
-    }
-
-    /// Verifies an export (schema, validation, integrity against the original content), then
-    /// renames it if asked and saves it as `LASSO_HOME/profiles/<name>.toml`. `origin` (the
-    /// file it came from) is recorded in a header comment.
-    pub fn import(
-        &self,
-        text: &str,
-        new_name: Option<&str>,
-        origin: &str,
-        force: bool,
-    ) -> Result<ImportedProfile, ConfigError> {
-        let mut profile = verify_export(text, origin)?;
-        let original_name = profile.name.clone();
-        let original_hash = profile.hash();
-        if let Some(n) = new_name {
-            check_profile_name(n).map_err(|expected| ConfigError::InvalidValue {
-                origin: Origin::file("import"),
-                key: "name".into(),
-                value: format!("{n:?}"),
-                expected,
-            })?;
-            profile.name = n.to_string();
-        }
-        if builtin(&profile.name).is_some() {
-            return Err(ConfigError::ShadowsBuiltin {
-                file: origin.to_string(),
-                name: profile.name,
-            });
-        }
-        let dir = self.home.profiles_dir();
-        self.home.ensure_private_dir(&dir)?;
-        let path = dir.join(format!("{}.toml", profile.name));
-        let body = export(&profile)?;
-        let text = format!(
-            "# Imported by lasso from {origin}\n\
-             # original profile {original_name:?}, content sha256 {original_hash}\n{body}"
-        );
-        write_file(&path, &text, force)?;
-        Ok(ImportedProfile {
-            profile,
-            path,
-            original_name,
-            original_hash,
-        })
     }
 
     /// Looks `name` up from search-path entry `start` on (the built-ins are entry
@@ -397,13 +332,26 @@ impl ProfileStore {
         layer: Option<usize>,
         expected_name: Option<&str>,
     ) -> Result<LoadedProfile, ConfigError> {
-        let label = path.display().to_string();
         let text = fs::read_to_string(path).map_err(|e| ConfigError::io("read", path, e))?;
+        self.load_text(path, path, text, layer, expected_name)
+    }
+
+    /// Loads profile text read from `source`, as if it were the file `as_file` in search-path
+    /// entry `layer` (an archived version is checked and resolved in its file's place).
+    pub(crate) fn load_text(
+        &self,
+        source: &Path,
+        as_file: &Path,
+        text: String,
+        layer: Option<usize>,
+        expected_name: Option<&str>,
+    ) -> Result<LoadedProfile, ConfigError> {
+        let label = source.display().to_string();
         let raw = parse_profile(&text, &label)?;
         let name = match &raw.name {
             Some(n) => n.0.clone(),
             None => {
-                let stem = path
+                let stem = as_file
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default();
@@ -427,8 +375,23 @@ impl ProfileStore {
                 expected: expected.to_string(),
             });
         }
-        if builtin(&name).is_some() && raw.extends.as_ref().map(|e| e.0.as_str()) != Some(&name) {
-            return Err(ConfigError::ShadowsBuiltin { file: label, name });
+        let extends_itself = raw.extends.as_ref().map(|e| e.0.as_str()) == Some(&name);
+        if !extends_itself {
+            // A file may take the name of a profile later on the search path (a user's, a
+            // team's or a built-in) only to refine it, never to replace it silently.
+            match layer.and_then(|l| self.shadowed(&name, l)) {
+                Some(ProfileSource::File(shadowed)) => {
+                    return Err(ConfigError::ShadowsProfile {
+                        file: label,
+                        name,
+                        shadowed: shadowed.display().to_string(),
+                    });
+                }
+                _ if builtin(&name).is_some() => {
+                    return Err(ConfigError::ShadowsBuiltin { file: label, name });
+                }
+                _ => {}
+            }
         }
         if raw.integrity.is_some() {
             // A saved export: it must still match the hash it was written with.
@@ -437,10 +400,25 @@ impl ProfileStore {
         Ok(LoadedProfile {
             name,
             raw,
-            source: ProfileSource::File(path.to_path_buf()),
+            source: ProfileSource::File(source.to_path_buf()),
             text,
             layer,
         })
+    }
+
+    /// The profile named `name` in a search-path entry after `layer` (or the built-in of that
+    /// name), which a file of that name in entry `layer` would shadow.
+    pub(crate) fn shadowed(&self, name: &str, layer: usize) -> Option<ProfileSource> {
+        self.dirs
+            .iter()
+            .skip(layer + 1)
+            .map(|d| d.join(format!("{name}.toml")))
+            .find(|p| p.is_file())
+            .map(ProfileSource::File)
+            .or_else(|| {
+                (layer < self.dirs.len() && builtin(name).is_some())
+                    .then_some(ProfileSource::Builtin)
+            })
     }
 
     /// The search-path entry a file given by path lives in, if any.
@@ -487,35 +465,11 @@ fn is_path(s: &str) -> bool {
     s.contains('/') || s.ends_with(".toml")
 }
 
-/// Writes `text` to `path`: without `force` only if the file does not exist (checked
-/// atomically by `create_new`); with `force` through a temporary file and a rename, so a
-/// reader never sees half a profile.
-fn write_file(path: &Path, text: &str, force: bool) -> Result<(), ConfigError> {
-    if !force {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::AlreadyExists => ConfigError::AlreadyExists {
-                    path: path.to_path_buf(),
-                },
-                _ => ConfigError::io("create", path, e),
-            })?;
-        return f
-            .write_all(text.as_bytes())
-            .and_then(|()| f.sync_all())
-            .map_err(|e| ConfigError::io("write", path, e));
-    }
-    let tmp = path.with_extension(format!("toml.tmp-{}", std::process::id()));
-    let result = fs::write(&tmp, text)
-        .and_then(|()| fs::rename(&tmp, path))
-        .map_err(|e| ConfigError::io("write", path, e));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
+mod history;
+mod write;
+
+pub use history::{HistoryEntry, history_dir, parse_version, text_sha256};
+pub use write::{ImportedProfile, ProfileHistory, SavedProfile};
 
 #[cfg(test)]
 mod tests;

@@ -44,7 +44,7 @@ impl SandboxService {
                         .into(),
                 })?,
         };
-        let mut profile = store.resolve(&profile_ref)?;
+        let mut profile = super::lock::resolve_locked(&store, &working_dir, &profile_ref)?;
         if let Some(iso) = req.isolation {
             profile.isolation = iso;
         }
@@ -232,6 +232,11 @@ impl SandboxService {
             self.record_failed_create(&audit_log, &req.actor, &id, &name, &problem);
             return Err(fail(SandboxError::SelfTest(problem)).await);
         }
+        // The sandbox starts in its profile's mode; `lasso mode` changes it (see mode.rs).
+        if let Err(e) = super::mode::write_mode(&self.options.home, &spec.name, profile.mode) {
+            let _ = engine.remove_sandbox(&container, None).await;
+            return Err(e);
+        }
 
         let mut info = SandboxInfo::from_labels(
             &container,
@@ -242,6 +247,7 @@ impl SandboxService {
             spec.labels,
         );
         info.probes = report.probes.clone();
+        info.mode = profile.mode.to_string();
         let draft = EntryDraft::new(
             EntryKind::Lifecycle,
             &req.actor,

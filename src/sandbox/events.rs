@@ -47,6 +47,13 @@ pub enum Event {
         log: String,
         seq: u64,
     },
+    /// `lasso mode`: the sandbox's mode changed (effective from its next command).
+    ModeChanged {
+        id: String,
+        name: String,
+        from: String,
+        to: String,
+    },
 }
 
 /// A cloneable handle to the bus.
@@ -120,5 +127,20 @@ mod tests {
         .unwrap_or_default();
         assert_eq!(json["event"], "violation");
         assert_eq!(json["rule"], "not-whitelisted");
+        let json = serde_json::to_value(Event::ModeChanged {
+            id: "x".into(),
+            name: "n".into(),
+            from: "autonomous".into(),
+            to: "observe".into(),
+        })
+        .unwrap_or_default();
+        assert_eq!(
+            (
+                json["event"].as_str(),
+                json["from"].as_str(),
+                json["to"].as_str()
+            ),
+            (Some("mode_changed"), Some("autonomous"), Some("observe"))
+        );
     }
 }

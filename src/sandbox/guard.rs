@@ -94,7 +94,7 @@ impl RunDir {
     /// `LASSO_HOME/run/<container name>`.
     pub fn new(home: &LassoHome, container_name: &str) -> RunDir {
         RunDir {
-            root: home.root().join("run").join(container_name),
+            root: home.run_dir().join(container_name),
         }
     }
 

@@ -74,6 +74,8 @@ pub struct SandboxInfo {
     pub network: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_note: Option<String>,
+    /// The current mode (`lasso mode`); filled in by the service's `list`.
+    pub mode: String,
     pub container_id: String,
     pub image: String,
     /// Host directory with the guard's policy and audit spool.
@@ -134,6 +136,7 @@ impl SandboxInfo {
             isolation: get(ISOLATION),
             network: get(NETWORK),
             network_note: labels.get(NETWORK_NOTE).cloned(),
+            mode: String::new(),
             container_id: container_id.to_string(),
             image: image.to_string(),
             run_dir: get(RUN_DIR),

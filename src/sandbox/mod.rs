@@ -21,6 +21,8 @@ mod events;
 mod guard;
 mod images;
 mod labels;
+mod lock;
+mod mode;
 mod probe;
 mod service;
 mod spool;
@@ -31,6 +33,7 @@ pub use events::{Event, EventBus};
 pub use guard::{GuardPolicyFile, RunDir, SPOOL_MAX_BYTES, guard_digest};
 pub use images::{ImageProgress, base_image_for, build_profile_image, ensure_base};
 pub use labels::{SandboxInfo, SandboxProblem};
+pub use mode::{ModeChange, container_name, mode_file, read_mode};
 pub use probe::{GuardProbe, GuardProbeReport};
 pub use service::{
     CreateRequest, ExecOutcome, ExecResult, GuardDenial, SandboxService, ServiceOptions,

@@ -215,6 +215,9 @@ impl SandboxService {
                 let state = state_name(&c.state);
                 let mut info =
                     SandboxInfo::from_labels(&c.id, &c.name, &c.image, &state, &runtime, c.labels);
+                info.mode = self
+                    .current_mode(&info)
+                    .map_or_else(|e| format!("unknown ({e})"), |m| m.to_string());
                 if !info.audit_log.is_empty() && !Path::new(&info.audit_log).exists() {
                     info.problems
                         .push(format!("its audit log {} is missing", info.audit_log));
@@ -236,17 +239,32 @@ impl SandboxService {
 
     /// The gate and profile of a sandbox, from the profile stored on its container (so every
     /// lasso process decides the same), compiled once per process.
-    fn gate_for(&self, info: &SandboxInfo) -> Result<Arc<(Gate, Profile)>, SandboxError> {
-        let cache_key = format!("{}:{}", info.id, info.profile_hash);
+    pub(super) fn gate_for(
+        &self,
+        info: &SandboxInfo,
+    ) -> Result<Arc<(Gate, Profile)>, SandboxError> {
+        // The current mode (`lasso mode`, see mode.rs) narrows the profile; it is read on every
+        // call so a change made by any process applies to the next command.
+        let mode =
+            super::mode::read_mode(&self.options.home, &super::mode::container_name(&info.id))?;
+        let cache_key = format!(
+            "{}:{}:{}",
+            info.id,
+            info.profile_hash,
+            mode.map_or("profile", |m| m.as_str())
+        );
         let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(cached) = gates.get(&cache_key) {
             return Ok(cached.clone());
         }
         let toml = info.label(labels::PROFILE_TOML).unwrap_or_default();
-        let (_, profile) = crate::config::resolve_standalone(
+        let (_, mut profile) = crate::config::resolve_standalone(
             toml,
             &format!("label {} of {}", labels::PROFILE_TOML, info.name),
         )?;
+        if let Some(m) = mode {
+            profile.mode = m;
+        }
         let gate = Gate::new(profile.gate_policy()).map_err(|source| SandboxError::Gate {
             profile: profile.name.clone(),
             source,

@@ -278,12 +278,12 @@ fn log_deleted_or_replaced_under_a_running_writer_is_refused() {
 }
 
 #[test]
-fn durability_defaults_fsync_lifecycle_violation_and_probe_only() {
+fn durability_defaults_fsync_lifecycle_violation_probe_and_mode_only() {
     let policy = DurabilityPolicy::default();
     for kind in EntryKind::ALL {
         let expected = if matches!(
             kind,
-            EntryKind::Lifecycle | EntryKind::Violation | EntryKind::Probe
+            EntryKind::Lifecycle | EntryKind::Violation | EntryKind::Probe | EntryKind::Mode
         ) {
             Durability::Fsync
         } else {

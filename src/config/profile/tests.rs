@@ -40,7 +40,7 @@ fn all_builtins_load_and_validate() {
         // Built-ins spell out the default hidden paths.
         assert_eq!(
             p.filesystem.hidden_paths,
-            names(Some(DEFAULT_HIDDEN_PATHS.to_vec()), vec![])
+            names(Some(DEFAULT_HIDDEN_PATHS.to_vec()), None, vec![])
         );
     }
 }

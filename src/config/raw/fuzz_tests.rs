@@ -40,7 +40,24 @@ const KEYS: &[&str] = &[
     "include_command_output",
     "log_dir",
     "forward_env",
+    "whitelist_add",
+    "blacklist_add",
+    "observe_add",
+    "assist_add",
+    "packages_add",
+    "writable_paths_add",
+    "hidden_paths_add",
+    "allowed_domains_add",
+    "blocked_ports_add",
+    "allowed_cidrs_add",
+    "forward_env_add",
+    "enforcement",
+    "accept_missing",
     "sha256",
+    "signature",
+    "key_id",
+    "source",
+    "imported_at",
     "git",
     "FOO",
     "LD_PRELOAD",
@@ -58,6 +75,8 @@ const HEADERS: &[&str] = &[
     "[agent_auth]",
     "[extra_env]",
     "[integrity]",
+    "[guard]",
+    "[provenance]",
     "[[commands]]",
     "[network.mode]",
 ];
@@ -218,5 +237,44 @@ proptest! {
         prop_assert!(crate::config::diff::diff(&p, &p).is_empty());
         let g = p.gate_policy();
         prop_assert_eq!(g.hidden_paths, p.filesystem.hidden_paths.clone());
+    }
+}
+
+fn programs() -> impl Strategy<Value = Vec<&'static str>> {
+    subset(&["ls", "cat", "git", "make", "jq", "tree", "curl"])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// `x_add` in a child always resolves to the parent's effective list plus the additions,
+    /// through any number of layers, and never leaves an `_add` in the export.
+    #[test]
+    fn add_lists_are_unions_along_the_chain(
+        parent in proptest::option::of(programs()),
+        adds in proptest::collection::vec(programs(), 1..4),
+    ) {
+        let parent_text = match &parent {
+            Some(p) => format!("[modes]\nobserve = {}\n", quoted(p)),
+            None => String::new(),
+        };
+        let mut merged = parse_profile(&parent_text, "p.toml").map_err(|e| e.to_string());
+        let mut expected: Vec<String> = match &parent {
+            Some(p) => p.iter().map(|s| s.to_string()).collect(),
+            None => crate::config::profile::DEFAULT_OBSERVE.iter().map(|s| s.to_string()).collect(),
+        };
+        for add in &adds {
+            let child = parse_profile(&format!("[modes]\nobserve_add = {}\n", quoted(add)), "c.toml")
+                .map_err(|e| e.to_string());
+            merged = merged.and_then(|m| child.map(|c| m.overlay(c)));
+            expected.extend(add.iter().map(|s| s.to_string()));
+        }
+        expected.sort();
+        expected.dedup();
+        prop_assert!(merged.is_ok(), "{:?}", merged);
+        let p = Profile::from_raw(merged.unwrap_or_default(), "gen");
+        prop_assert_eq!(&p.modes.observe, &expected);
+        let text = export(&p).map_err(|e| e.to_string());
+        prop_assert!(text.as_ref().is_ok_and(|t| !t.contains("_add")));
     }
 }

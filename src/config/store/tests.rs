@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::config::enums::NetworkMode;
+use crate::config::exchange::export;
 
 /// A temporary home, project and store.
 struct Fixture {
@@ -104,15 +105,21 @@ fn search_path_order_project_env_home() {
     write(&home.profiles_dir(), "team", &body("home"));
     let r = store.resolve("team").map(|p| p.description);
     assert_eq!(r.ok().as_deref(), Some("home"));
-    write(&env_dir, "team", &body("env"));
+    // Each earlier layer may take the name only to refine the later one.
+    let refine = |d: &str| format!("extends = \"team\"\ndescription = \"{d}\"\n");
+    write(&env_dir, "team", &refine("env"));
     assert_eq!(
         store.resolve("team").map(|p| p.description).ok().as_deref(),
         Some("env")
     );
-    write(&project.join(".lasso/profiles"), "team", &body("project"));
+    write(&project.join(".lasso/profiles"), "team", &refine("project"));
+    let r = store.resolve_detailed("team").map_err(|e| e.to_string());
+    let Ok(r) = r else { panic!("{r:?}") };
+    assert_eq!(r.profile.description, "project");
+    assert_eq!(r.chain.len(), 3);
     assert_eq!(
-        store.resolve("team").map(|p| p.description).ok().as_deref(),
-        Some("project")
+        r.shadows,
+        Some(ProfileSource::File(env_dir.join("team.toml")))
     );
 
     let bad: BTreeMap<String, String> =
@@ -285,7 +292,7 @@ fn load_by_path_and_name_checks() {
 #[test]
 fn list_shows_sources_and_problems() {
     let f = fixture();
-    f.project_profile("team", "description = \"ours\"\nextends = \"minimal\"\n");
+    f.project_profile("team", "description = \"ours\"\nextends = \"team\"\n");
     f.project_profile("broken", "[commands]\nmode = \"whitelst\"\n");
     f.home_profile(
         "team",
@@ -314,6 +321,11 @@ fn list_shows_sources_and_problems() {
             .is_some_and(|p| p.contains("whitelst"))
     );
     assert_eq!(list[2].source, ProfileSource::Builtin);
+    assert_eq!(
+        list[1].shadows,
+        Some(ProfileSource::File(f.home.profiles_dir().join("team.toml")))
+    );
+    assert!(list.iter().all(|i| i.name == "team" || i.shadows.is_none()));
     assert!(list.iter().skip(1).all(|i| i.problem.is_none()));
 }
 
@@ -366,10 +378,15 @@ fn import_verifies_renames_and_saves() {
         panic!("export")
     };
     // Its own name is a built-in's: importing without a new name is refused.
-    assert!(err(f.store.import(&text, None, "strict.export.toml", false)).contains("built-in"));
+    assert!(
+        err(f
+            .store
+            .import(&text, None, "strict.export.toml", false, None))
+        .contains("built-in")
+    );
     let imported = f
         .store
-        .import(&text, Some("pii"), "strict.export.toml", false);
+        .import(&text, Some("pii"), "strict.export.toml", false, None);
     let Ok(imported) = imported.map_err(|e| e.to_string()) else {
         panic!("import failed")
     };
@@ -385,9 +402,9 @@ fn import_verifies_renames_and_saves() {
     expected.name = "pii".into();
     assert_eq!(p, expected);
     // No silent overwrite; --force replaces.
-    let again = err(f.store.import(&text, Some("pii"), "x", false));
+    let again = err(f.store.import(&text, Some("pii"), "x", false, None));
     assert!(again.contains("pii.toml already exists"), "{again}");
-    assert!(f.store.import(&text, Some("pii"), "x", true).is_ok());
+    assert!(f.store.import(&text, Some("pii"), "x", true, None).is_ok());
     // A saved import edited on disk no longer loads.
     let edited = saved.replace("memory = \"2g\"", "memory = \"64g\"");
     assert_ne!(edited, saved);
@@ -407,9 +424,13 @@ fn renamed_tampered_export_is_refused() {
     };
     let tampered = text.replace("allow_code_eval = false", "allow_code_eval = true");
     assert_ne!(tampered, text);
-    let m = err(f.store.import(&tampered, Some("mine"), "dev.toml", false));
+    let m = err(f
+        .store
+        .import(&tampered, Some("mine"), "dev.toml", false, None));
     assert!(m.starts_with("dev.toml: integrity check failed"), "{m}");
     assert!(!f.home.profiles_dir().join("mine.toml").exists());
-    let m = err(f.store.import(&text, Some("Bad"), "dev.toml", false));
+    let m = err(f.store.import(&text, Some("Bad"), "dev.toml", false, None));
     assert!(m.contains("name = \"Bad\" is not valid"), "{m}");
 }
+
+mod lifecycle;
