@@ -77,12 +77,20 @@ pub struct GuardConfig {
 /// Why guard.json cannot be used. Every message names the file and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {why}; the host must mount the policy directory at /.lasso/policy")]
+    #[error(
+        "cannot read {path}: {why}; the host must mount the policy directory at /.lasso/policy"
+    )]
     Read { path: String, why: String },
-    #[error("{path} is invalid: {why}; lasso writes this file, recreate the sandbox with a current lasso")]
+    #[error(
+        "{path} is invalid: {why}; lasso writes this file, recreate the sandbox with a current lasso"
+    )]
     Parse { path: String, why: String },
     #[error("{path}: `{field}` {why}")]
-    Invalid { path: String, field: &'static str, why: String },
+    Invalid {
+        path: String,
+        field: &'static str,
+        why: String,
+    },
 }
 
 /// Identifies one version of the policy file (inode, size, mtime): an atomic rename or an
@@ -99,7 +107,12 @@ impl Stamp {
     /// `None` when the file cannot be stat'ed (which a reload then reports as an error).
     pub fn of(path: &Path) -> Option<Stamp> {
         let m = std::fs::metadata(path).ok()?;
-        Some(Stamp { ino: m.ino(), size: m.size(), mtime: m.mtime(), mtime_nsec: m.mtime_nsec() })
+        Some(Stamp {
+            ino: m.ino(),
+            size: m.size(),
+            mtime: m.mtime(),
+            mtime_nsec: m.mtime_nsec(),
+        })
     }
 }
 
@@ -123,42 +136,69 @@ impl GuardConfig {
     }
 
     fn validate(&self, path: &str) -> Result<(), ConfigError> {
-        let bad = |field: &'static str, why: String| ConfigError::Invalid { path: path.to_owned(), field, why };
+        let bad = |field: &'static str, why: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            field,
+            why,
+        };
         if self.version != 1 {
             return Err(bad(
                 "version",
-                format!("is {}, this guard understands version 1; use the lasso-guard shipped with this lasso", self.version),
+                format!(
+                    "is {}, this guard understands version 1; use the lasso-guard shipped with this lasso",
+                    self.version
+                ),
             ));
         }
         if self.sandbox.is_empty() || self.sandbox.chars().any(char::is_control) {
-            return Err(bad("sandbox", "must be the sandbox name (non-empty, no control characters)".to_owned()));
+            return Err(bad(
+                "sandbox",
+                "must be the sandbox name (non-empty, no control characters)".to_owned(),
+            ));
         }
         for w in &self.write_paths {
             if !w.starts_with('/') {
-                return Err(bad("write_paths", format!("contains `{w}`, which is not an absolute path")));
+                return Err(bad(
+                    "write_paths",
+                    format!("contains `{w}`, which is not an absolute path"),
+                ));
             }
             let n = normalize(w);
             if n == "/" || n == LASSO_DIR || n.starts_with("/.lasso/") {
                 return Err(bad(
                     "write_paths",
-                    format!("contains `{w}`, which would make the guard's own files (/.lasso, including the audit spool) writable; remove it from the profile's writable paths"),
+                    format!(
+                        "contains `{w}`, which would make the guard's own files (/.lasso, including the audit spool) writable; remove it from the profile's writable paths"
+                    ),
                 ));
             }
         }
         for name in &self.exec_extra {
-            if name.is_empty() || name.contains('/') || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(bad("exec_extra", format!("contains `{name}`, which is not a program basename such as `sh`")));
+            if name.is_empty()
+                || name.contains('/')
+                || name.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(bad(
+                    "exec_extra",
+                    format!("contains `{name}`, which is not a program basename such as `sh`"),
+                ));
             }
         }
         for h in &self.hidden_paths {
             if !(h.starts_with('/') || h == "~" || h.starts_with("~/")) {
-                return Err(bad("hidden_paths", format!("contains `{h}`, which is neither absolute nor `~/...`")));
+                return Err(bad(
+                    "hidden_paths",
+                    format!("contains `{h}`, which is neither absolute nor `~/...`"),
+                ));
             }
         }
         if self.spool_max_bytes < 64 * 1024 {
             return Err(bad(
                 "spool_max_bytes",
-                format!("is {}, below the minimum of 65536 bytes", self.spool_max_bytes),
+                format!(
+                    "is {}, below the minimum of 65536 bytes",
+                    self.spool_max_bytes
+                ),
             ));
         }
         Ok(())
@@ -200,7 +240,11 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
         field: "gate",
         why: format!("cannot be compiled: {e}"),
     })?;
-    Ok(Loaded { config, gate, stamp })
+    Ok(Loaded {
+        config,
+        gate,
+        stamp,
+    })
 }
 
 /// Lexically normalises an absolute path: collapses `//`, drops `.`, resolves `..`, strips a
@@ -230,7 +274,9 @@ pub fn normalize(p: &str) -> String {
 
 /// Whether `path` equals `dir` or lies beneath it (both normalised, absolute).
 pub fn beneath(path: &str, dir: &str) -> bool {
-    dir == "/" || path == dir || (path.starts_with(dir) && path.as_bytes().get(dir.len()) == Some(&b'/'))
+    dir == "/"
+        || path == dir
+        || (path.starts_with(dir) && path.as_bytes().get(dir.len()) == Some(&b'/'))
 }
 
 #[cfg(test)]
@@ -266,35 +312,65 @@ pub(crate) mod tests {
     }
 
     fn with(field: &str, value: serde_json::Value) -> String {
-        let mut v: serde_json::Value = serde_json::from_str(&sample_json("whitelist", &["ls"], "enforce")).unwrap();
+        let mut v: serde_json::Value =
+            serde_json::from_str(&sample_json("whitelist", &["ls"], "enforce")).unwrap();
         v[field] = value;
         v.to_string()
     }
 
     #[test]
     fn parses_the_contract_example() {
-        let c = GuardConfig::parse(&sample_json("whitelist", &["ls", "cat"], "shadow"), "g.json").unwrap();
+        let c = GuardConfig::parse(
+            &sample_json("whitelist", &["ls", "cat"], "shadow"),
+            "g.json",
+        )
+        .unwrap();
         assert_eq!(c.enforcement, Enforcement::Shadow);
         assert!(c.whitelist());
         assert_eq!(c.network, Network::None);
-        assert_eq!(c.concrete_hidden_paths(), vec!["/etc/shadow", "/home/sandbox/.ssh"]);
-        let c = GuardConfig::parse(&with("accept_missing", serde_json::json!(["landlock", "seccomp-notify"])), "g").unwrap();
+        assert_eq!(
+            c.concrete_hidden_paths(),
+            vec!["/etc/shadow", "/home/sandbox/.ssh"]
+        );
+        let c = GuardConfig::parse(
+            &with(
+                "accept_missing",
+                serde_json::json!(["landlock", "seccomp-notify"]),
+            ),
+            "g",
+        )
+        .unwrap();
         assert!(c.accepts_missing(Feature::Landlock) && c.accepts_missing(Feature::SeccompNotify));
     }
 
     #[test]
     fn unknown_and_missing_fields_are_named() {
-        let mut v: serde_json::Value = serde_json::from_str(&sample_json("whitelist", &["ls"], "enforce")).unwrap();
+        let mut v: serde_json::Value =
+            serde_json::from_str(&sample_json("whitelist", &["ls"], "enforce")).unwrap();
         v["extra_thing"] = serde_json::json!(1);
-        let e = GuardConfig::parse(&v.to_string(), "/p/guard.json").unwrap_err().to_string();
-        assert!(e.contains("/p/guard.json") && e.contains("unknown field `extra_thing`"), "{e}");
+        let e = GuardConfig::parse(&v.to_string(), "/p/guard.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("/p/guard.json") && e.contains("unknown field `extra_thing`"),
+            "{e}"
+        );
         v.as_object_mut().unwrap().remove("extra_thing");
         v.as_object_mut().unwrap().remove("network");
-        let e = GuardConfig::parse(&v.to_string(), "g").unwrap_err().to_string();
+        let e = GuardConfig::parse(&v.to_string(), "g")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("missing field `network`"), "{e}");
-        let e = GuardConfig::parse(&with("enforcement", serde_json::json!("lenient")), "g").unwrap_err().to_string();
+        let e = GuardConfig::parse(&with("enforcement", serde_json::json!("lenient")), "g")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown variant `lenient`"), "{e}");
-        let e = GuardConfig::parse(&with("accept_missing", serde_json::json!(["apparmor"])), "g").unwrap_err().to_string();
+        let e = GuardConfig::parse(
+            &with("accept_missing", serde_json::json!(["apparmor"])),
+            "g",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("apparmor"), "{e}");
     }
 
@@ -302,16 +378,42 @@ pub(crate) mod tests {
     fn invalid_values_name_the_field() {
         let cases = [
             ("version", serde_json::json!(2), "`version` is 2"),
-            ("write_paths", serde_json::json!(["/workspace", "/"]), "`write_paths` contains `/`"),
-            ("write_paths", serde_json::json!(["/.lasso/spool/"]), "/.lasso"),
-            ("write_paths", serde_json::json!(["tmp"]), "not an absolute path"),
-            ("exec_extra", serde_json::json!(["/bin/sh"]), "`exec_extra` contains `/bin/sh`"),
-            ("hidden_paths", serde_json::json!(["etc/shadow"]), "`hidden_paths`"),
-            ("spool_max_bytes", serde_json::json!(10), "`spool_max_bytes` is 10"),
+            (
+                "write_paths",
+                serde_json::json!(["/workspace", "/"]),
+                "`write_paths` contains `/`",
+            ),
+            (
+                "write_paths",
+                serde_json::json!(["/.lasso/spool/"]),
+                "/.lasso",
+            ),
+            (
+                "write_paths",
+                serde_json::json!(["tmp"]),
+                "not an absolute path",
+            ),
+            (
+                "exec_extra",
+                serde_json::json!(["/bin/sh"]),
+                "`exec_extra` contains `/bin/sh`",
+            ),
+            (
+                "hidden_paths",
+                serde_json::json!(["etc/shadow"]),
+                "`hidden_paths`",
+            ),
+            (
+                "spool_max_bytes",
+                serde_json::json!(10),
+                "`spool_max_bytes` is 10",
+            ),
             ("sandbox", serde_json::json!(""), "`sandbox`"),
         ];
         for (field, value, want) in cases {
-            let e = GuardConfig::parse(&with(field, value), "g").unwrap_err().to_string();
+            let e = GuardConfig::parse(&with(field, value), "g")
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(want), "{field}: {e}");
         }
     }
@@ -327,7 +429,10 @@ pub(crate) mod tests {
         assert!(l.gate.check_exec(&["ls".to_owned()]).allowed);
         std::fs::write(&p, sample_json("whitelist", &["/bin/ls"], "enforce")).unwrap();
         let e = load(&p).err().unwrap().to_string();
-        assert!(e.contains("`gate` cannot be compiled") && e.contains("/bin/ls"), "{e}");
+        assert!(
+            e.contains("`gate` cannot be compiled") && e.contains("/bin/ls"),
+            "{e}"
+        );
         let e = load(&dir.join("missing.json")).err().unwrap().to_string();
         assert!(e.contains("ENOENT") && e.contains("missing.json"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();

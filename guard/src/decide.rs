@@ -21,8 +21,15 @@ use crate::policy::{Decision, Gate, Rule};
 use crate::resolve::{ExecSet, basename};
 
 /// Loader options followed by a value (glibc `ld.so --help`).
-const LOADER_VALUE_OPTS: [&str; 7] =
-    ["--library-path", "--inhibit-rpath", "--audit", "--preload", "--argv0", "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask"];
+const LOADER_VALUE_OPTS: [&str; 7] = [
+    "--library-path",
+    "--inhibit-rpath",
+    "--audit",
+    "--preload",
+    "--argv0",
+    "--glibc-hwcaps-prepend",
+    "--glibc-hwcaps-mask",
+];
 /// Loader options that load code of the caller's choosing.
 const LOADER_CODE_OPTS: [&str; 3] = ["--library-path", "--audit", "--preload"];
 
@@ -37,16 +44,29 @@ pub struct Verdict {
 
 impl Verdict {
     fn deny(rule: &str, reason: String, program: Option<&str>) -> Verdict {
-        Verdict { allowed: false, rule: rule.to_owned(), reason, program: program.map(str::to_owned) }
+        Verdict {
+            allowed: false,
+            rule: rule.to_owned(),
+            reason,
+            program: program.map(str::to_owned),
+        }
     }
     fn from_decision(d: Decision) -> Verdict {
-        Verdict { allowed: d.allowed, rule: rule_name(d.rule), reason: d.reason, program: d.program }
+        Verdict {
+            allowed: d.allowed,
+            rule: rule_name(d.rule),
+            reason: d.reason,
+            program: d.program,
+        }
     }
 }
 
 /// The kebab-case name of a gate rule, as it appears in decisions and the audit log.
 pub fn rule_name(r: Rule) -> String {
-    serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| format!("{r:?}"))
+    serde_json::to_value(r)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{r:?}"))
 }
 
 /// Everything a decision needs besides the request.
@@ -87,12 +107,16 @@ impl Decider<'_> {
         if self.whitelist {
             if !self.set.name_is(name, file) {
                 let really = match self.set.names.get(name) {
-                    Some(files) => format!("the `{name}` the whitelist allows is {}", files.join(", ")),
+                    Some(files) => {
+                        format!("the `{name}` the whitelist allows is {}", files.join(", "))
+                    }
                     None => format!("no `{name}` exists in the image's PATH"),
                 };
                 return Verdict::deny(
                     "not-whitelisted",
-                    format!("`{name}` is really {file}, not an allowed program: {really}; run programs by their name from the image, not through copies or links"),
+                    format!(
+                        "`{name}` is really {file}, not an allowed program: {really}; run programs by their name from the image, not through copies or links"
+                    ),
                     Some(name),
                 );
             }
@@ -125,11 +149,17 @@ impl Decider<'_> {
             if LOADER_CODE_OPTS.contains(&opt) && !self.gate.policy().allow_code_eval {
                 return Verdict::deny(
                     "code-eval",
-                    format!("the dynamic loader {file} was run with `{opt}`, which loads code the gate cannot inspect"),
+                    format!(
+                        "the dynamic loader {file} was run with `{opt}`, which loads code the gate cannot inspect"
+                    ),
                     Some(name),
                 );
             }
-            i += if LOADER_VALUE_OPTS.contains(&opt) { 2 } else { 1 };
+            i += if LOADER_VALUE_OPTS.contains(&opt) {
+                2
+            } else {
+                1
+            };
         }
         let Some(target) = rest.get(i) else {
             // No program: the loader is the program (and has to pass as itself).
@@ -140,22 +170,35 @@ impl Decider<'_> {
             Err(e) => {
                 return Verdict::deny(
                     "not-whitelisted",
-                    format!("the dynamic loader {file} was asked to run `{target}`, which cannot be resolved: {}", crate::sys::describe(&e)),
+                    format!(
+                        "the dynamic loader {file} was asked to run `{target}`, which cannot be resolved: {}",
+                        crate::sys::describe(&e)
+                    ),
                     Some(basename(target)),
                 );
             }
         };
         if !self.whitelist
-            && (self.write_paths.iter().any(|w| beneath(&real, &crate::config::normalize(w)))
+            && (self
+                .write_paths
+                .iter()
+                .any(|w| beneath(&real, &crate::config::normalize(w)))
                 || !SYSTEM_EXEC_DIRS.iter().any(|d| beneath(&real, d)))
         {
             return Verdict::deny(
                 "not-whitelisted",
-                format!("the dynamic loader {file} was asked to run {real}, which is not a system program (only files beneath /usr, /bin, /sbin, /lib* and /opt may be loaded directly)"),
+                format!(
+                    "the dynamic loader {file} was asked to run {real}, which is not a system program (only files beneath /usr, /bin, /sbin, /lib* and /opt may be loaded directly)"
+                ),
                 Some(basename(target)),
             );
         }
-        let mut v = self.decide_program(basename(target), &real, rest.get(i + 1..).unwrap_or(&[]), cwd);
+        let mut v = self.decide_program(
+            basename(target),
+            &real,
+            rest.get(i + 1..).unwrap_or(&[]),
+            cwd,
+        );
         v.reason = format!("run through the dynamic loader {file}: {}", v.reason);
         v
     }
@@ -191,7 +234,9 @@ mod tests {
         ExecSet {
             names,
             files: Default::default(),
-            loaders: ["/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2".to_owned()].into_iter().collect(),
+            loaders: ["/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2".to_owned()]
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -214,32 +259,92 @@ mod tests {
     fn whitelist_requires_the_real_file() {
         let g = gate(ListMode::Whitelist, &["ls", "cat", "python3"]);
         let s = set();
-        let d = Decider { gate: &g, set: &s, whitelist: true, write_paths: &[] };
-        let ok = d.decide("/bin/ls", "/usr/bin/ls", &v(&["ls", "-l"]), "/workspace", &fake_resolve);
+        let d = Decider {
+            gate: &g,
+            set: &s,
+            whitelist: true,
+            write_paths: &[],
+        };
+        let ok = d.decide(
+            "/bin/ls",
+            "/usr/bin/ls",
+            &v(&["ls", "-l"]),
+            "/workspace",
+            &fake_resolve,
+        );
         assert!(ok.allowed, "{ok:?}");
         assert_eq!(ok.rule, "allowed");
         // A copy named ls.
-        let copy = d.decide("/tmp/ls", "/tmp/ls", &v(&["ls"]), "/workspace", &fake_resolve);
+        let copy = d.decide(
+            "/tmp/ls",
+            "/tmp/ls",
+            &v(&["ls"]),
+            "/workspace",
+            &fake_resolve,
+        );
         assert!(!copy.allowed);
         assert_eq!(copy.rule, "not-whitelisted");
-        assert!(copy.reason.contains("/tmp/ls") && copy.reason.contains("/usr/bin/ls"), "{}", copy.reason);
+        assert!(
+            copy.reason.contains("/tmp/ls") && copy.reason.contains("/usr/bin/ls"),
+            "{}",
+            copy.reason
+        );
         // A symlink named ls pointing at rm.
-        let link = d.decide("./ls", "/usr/bin/rm", &v(&["ls", "-rf", "x"]), "/workspace", &fake_resolve);
-        assert!(!link.allowed && link.reason.contains("/usr/bin/rm"), "{link:?}");
+        let link = d.decide(
+            "./ls",
+            "/usr/bin/rm",
+            &v(&["ls", "-rf", "x"]),
+            "/workspace",
+            &fake_resolve,
+        );
+        assert!(
+            !link.allowed && link.reason.contains("/usr/bin/rm"),
+            "{link:?}"
+        );
         // rm by name: the gate says no.
-        let rm = d.decide("rm", "/usr/bin/rm", &v(&["rm"]), "/workspace", &fake_resolve);
+        let rm = d.decide(
+            "rm",
+            "/usr/bin/rm",
+            &v(&["rm"]),
+            "/workspace",
+            &fake_resolve,
+        );
         assert_eq!(rm.rule, "not-whitelisted");
         assert_eq!(rm.program.as_deref(), Some("rm"));
         // argv[0] is ignored for the name: `exec -a ls rm` is still rm.
-        let a0 = d.decide("/usr/bin/rm", "/usr/bin/rm", &v(&["ls"]), "/workspace", &fake_resolve);
+        let a0 = d.decide(
+            "/usr/bin/rm",
+            "/usr/bin/rm",
+            &v(&["ls"]),
+            "/workspace",
+            &fake_resolve,
+        );
         assert!(!a0.allowed);
         // Arguments are checked: a hidden path and code evaluation.
-        let hidden = d.decide("cat", "/usr/bin/cat", &v(&["cat", "/etc/shadow"]), "/workspace", &fake_resolve);
+        let hidden = d.decide(
+            "cat",
+            "/usr/bin/cat",
+            &v(&["cat", "/etc/shadow"]),
+            "/workspace",
+            &fake_resolve,
+        );
         assert_eq!(hidden.rule, "hidden-path");
-        let eval = d.decide("python3", "/usr/bin/python3.11", &v(&["python3", "-c", "print(1)"]), "/workspace", &fake_resolve);
+        let eval = d.decide(
+            "python3",
+            "/usr/bin/python3.11",
+            &v(&["python3", "-c", "print(1)"]),
+            "/workspace",
+            &fake_resolve,
+        );
         assert_eq!(eval.rule, "code-eval");
         // An argument with a newline is an argument, not shell syntax.
-        let nl = d.decide("cat", "/usr/bin/cat", &v(&["cat", "a\nb"]), "/workspace", &fake_resolve);
+        let nl = d.decide(
+            "cat",
+            "/usr/bin/cat",
+            &v(&["cat", "a\nb"]),
+            "/workspace",
+            &fake_resolve,
+        );
         assert!(nl.allowed, "{nl:?}");
     }
 
@@ -247,14 +352,37 @@ mod tests {
     fn loader_invocations_are_decided_as_their_target() {
         let g = gate(ListMode::Whitelist, &["ls"]);
         let s = set();
-        let d = Decider { gate: &g, set: &s, whitelist: true, write_paths: &[] };
-        let rm = d.decide(LD, LD, &v(&[LD, "/usr/bin/rm", "-rf", "/"]), "/workspace", &fake_resolve);
+        let d = Decider {
+            gate: &g,
+            set: &s,
+            whitelist: true,
+            write_paths: &[],
+        };
+        let rm = d.decide(
+            LD,
+            LD,
+            &v(&[LD, "/usr/bin/rm", "-rf", "/"]),
+            "/workspace",
+            &fake_resolve,
+        );
         assert!(!rm.allowed);
         assert_eq!(rm.program.as_deref(), Some("rm"));
         assert!(rm.reason.contains("dynamic loader"), "{}", rm.reason);
-        let ls = d.decide(LD, LD, &v(&[LD, "--argv0", "x", "--inhibit-cache", "/usr/bin/ls", "-l"]), "/", &fake_resolve);
+        let ls = d.decide(
+            LD,
+            LD,
+            &v(&[LD, "--argv0", "x", "--inhibit-cache", "/usr/bin/ls", "-l"]),
+            "/",
+            &fake_resolve,
+        );
         assert!(ls.allowed, "{ls:?}");
-        let pre = d.decide(LD, LD, &v(&[LD, "--preload", "/workspace/x.so", "/usr/bin/ls"]), "/", &fake_resolve);
+        let pre = d.decide(
+            LD,
+            LD,
+            &v(&[LD, "--preload", "/workspace/x.so", "/usr/bin/ls"]),
+            "/",
+            &fake_resolve,
+        );
         assert_eq!(pre.rule, "code-eval");
         let missing = d.decide(LD, LD, &v(&[LD, "/nope"]), "/", &fake_resolve);
         assert!(!missing.allowed && missing.reason.contains("ENOENT"));
@@ -271,20 +399,55 @@ mod tests {
         let g = gate(ListMode::Blacklist, &["rm", "nc"]);
         let s = set();
         let w = vec!["/workspace".to_owned(), "/tmp".to_owned()];
-        let d = Decider { gate: &g, set: &s, whitelist: false, write_paths: &w };
-        assert!(d.decide("ls", "/usr/bin/ls", &v(&["ls"]), "/workspace", &fake_resolve).allowed);
-        let rm = d.decide("rm", "/usr/bin/rm", &v(&["rm"]), "/workspace", &fake_resolve);
+        let d = Decider {
+            gate: &g,
+            set: &s,
+            whitelist: false,
+            write_paths: &w,
+        };
+        assert!(
+            d.decide(
+                "ls",
+                "/usr/bin/ls",
+                &v(&["ls"]),
+                "/workspace",
+                &fake_resolve
+            )
+            .allowed
+        );
+        let rm = d.decide(
+            "rm",
+            "/usr/bin/rm",
+            &v(&["rm"]),
+            "/workspace",
+            &fake_resolve,
+        );
         assert_eq!(rm.rule, "blacklisted");
         // A link named `ls` to rm is rm.
-        let link = d.decide("./ls", "/usr/bin/rm", &v(&["ls"]), "/workspace", &fake_resolve);
+        let link = d.decide(
+            "./ls",
+            "/usr/bin/rm",
+            &v(&["ls"]),
+            "/workspace",
+            &fake_resolve,
+        );
         assert_eq!(link.rule, "blacklisted");
         assert!(link.reason.contains("/usr/bin/rm"), "{}", link.reason);
         // Through the loader: rm is still rm, and workspace files cannot be loaded at all.
         let ld_rm = d.decide(LD, LD, &v(&[LD, "rm"]), "/workspace", &fake_resolve);
         assert_eq!(ld_rm.rule, "blacklisted");
         let evil = d.decide(LD, LD, &v(&[LD, "./evil"]), "/workspace", &fake_resolve);
-        assert!(!evil.allowed && evil.reason.contains("/workspace/evil"), "{evil:?}");
-        let ok = d.decide(LD, LD, &v(&[LD, "/usr/bin/ls"]), "/workspace", &fake_resolve);
+        assert!(
+            !evil.allowed && evil.reason.contains("/workspace/evil"),
+            "{evil:?}"
+        );
+        let ok = d.decide(
+            LD,
+            LD,
+            &v(&[LD, "/usr/bin/ls"]),
+            "/workspace",
+            &fake_resolve,
+        );
         assert!(ok.allowed, "{ok:?}");
     }
 

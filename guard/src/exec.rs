@@ -47,7 +47,11 @@ pub fn parse_args(args: &[String]) -> Result<Args, String> {
     };
     let mut i = 0;
     while i < args.len() {
-        let value = |i: usize| args.get(i + 1).cloned().ok_or_else(|| format!("`{}` needs a value", args[i]));
+        let value = |i: usize| {
+            args.get(i + 1)
+                .cloned()
+                .ok_or_else(|| format!("`{}` needs a value", args[i]))
+        };
         match args[i].as_str() {
             "--" => {
                 a.argv = args[i + 1..].to_vec();
@@ -55,7 +59,9 @@ pub fn parse_args(args: &[String]) -> Result<Args, String> {
             }
             "--timeout" => {
                 let v = value(i)?;
-                let secs: u64 = v.parse().map_err(|_| format!("--timeout `{v}` is not a whole number of seconds"))?;
+                let secs: u64 = v
+                    .parse()
+                    .map_err(|_| format!("--timeout `{v}` is not a whole number of seconds"))?;
                 if secs == 0 {
                     return Err("--timeout must be at least 1 second".to_owned());
                 }
@@ -74,7 +80,11 @@ pub fn parse_args(args: &[String]) -> Result<Args, String> {
                 a.spool = PathBuf::from(value(i)?);
                 i += 2;
             }
-            s if s.starts_with('-') => return Err(format!("unknown option `{s}` (usage: exec [--timeout SECS] [--prechecked] -- PROGRAM [ARGS...])")),
+            s if s.starts_with('-') => {
+                return Err(format!(
+                    "unknown option `{s}` (usage: exec [--timeout SECS] [--prechecked] -- PROGRAM [ARGS...])"
+                ));
+            }
             _ => {
                 a.argv = args[i..].to_vec();
                 break;
@@ -82,7 +92,10 @@ pub fn parse_args(args: &[String]) -> Result<Args, String> {
         }
     }
     if a.argv.is_empty() {
-        return Err("no program given (usage: exec [--timeout SECS] [--prechecked] -- PROGRAM [ARGS...])".to_owned());
+        return Err(
+            "no program given (usage: exec [--timeout SECS] [--prechecked] -- PROGRAM [ARGS...])"
+                .to_owned(),
+        );
     }
     Ok(a)
 }
@@ -142,10 +155,12 @@ fn supervise_program(a: &Args, setup: Setup, spool: Spool, path: &str) -> Result
     sys::prctl(libc::PR_SET_DUMPABLE, 0).map_err(|e| os("PR_SET_DUMPABLE", e))?;
     let mut blocked = supervise::FORWARDED.to_vec();
     blocked.extend([libc::SIGCHLD, libc::SIGTTOU, libc::SIGTTIN]);
-    let old_mask = sys::sigprocmask(libc::SIG_BLOCK, &sys::sigset(&blocked)).map_err(|e| os("sigprocmask", e))?;
+    let old_mask = sys::sigprocmask(libc::SIG_BLOCK, &sys::sigset(&blocked))
+        .map_err(|e| os("sigprocmask", e))?;
     let sigfd = supervise::signalfd().map_err(|e| os("signalfd", e))?;
     let (parent_sock, child_sock) = setup::socketpair().map_err(|e| os("socketpair", e))?;
-    let cpath = CString::new(path.as_bytes()).map_err(|_| format!("program path `{path}` contains a NUL byte"))?;
+    let cpath = CString::new(path.as_bytes())
+        .map_err(|_| format!("program path `{path}` contains a NUL byte"))?;
     let cargs: Vec<CString> = a
         .argv
         .iter()
@@ -158,7 +173,15 @@ fn supervise_program(a: &Args, setup: Setup, spool: Spool, path: &str) -> Result
     if child == 0 {
         drop(parent_sock);
         drop(sigfd);
-        child_main(&setup, child_sock.as_raw_fd(), own_pgrp, &old_mask, &cpath, &cargs, &a.argv[0]);
+        child_main(
+            &setup,
+            child_sock.as_raw_fd(),
+            own_pgrp,
+            &old_mask,
+            &cpath,
+            &cargs,
+            &a.argv[0],
+        );
     }
     drop(child_sock);
     let listener = if setup.seccomp {
@@ -189,18 +212,31 @@ fn supervise_program(a: &Args, setup: Setup, spool: Spool, path: &str) -> Result
     let left = supervise::kill_descendants(Duration::from_secs(10));
     restore_foreground(own_pgrp);
     if left > 0 {
-        sys::eprint_line(&format!("lasso-guard: {left} process(es) could not be killed within 10 s"));
+        sys::eprint_line(&format!(
+            "lasso-guard: {left} process(es) could not be killed within 10 s"
+        ));
     }
     match end {
         Ok(End::Exited(code)) => Ok(code),
         Ok(End::TimedOut) => {
             let secs = a.timeout.unwrap_or(0);
-            sup.guard_event("timeout", &format!("`{}` timed out after {secs} s; every process it started was killed", a.argv.join(" ")));
-            sys::eprint_line(&format!("lasso-guard: timed out after {secs} s; every process it started was killed"));
+            sup.guard_event(
+                "timeout",
+                &format!(
+                    "`{}` timed out after {secs} s; every process it started was killed",
+                    a.argv.join(" ")
+                ),
+            );
+            sys::eprint_line(&format!(
+                "lasso-guard: timed out after {secs} s; every process it started was killed"
+            ));
             Ok(EXIT_TIMEOUT)
         }
         Err(e) => {
-            let msg = format!("the exec supervisor failed: {}; every process it started was killed", sys::describe(&e));
+            let msg = format!(
+                "the exec supervisor failed: {}; every process it started was killed",
+                sys::describe(&e)
+            );
             sup.guard_event("error", &msg);
             Err(msg)
         }
@@ -237,7 +273,14 @@ fn child_main(
             libc::tcsetpgrp(0, libc::getpid());
         }
     }
-    if let Err(e) = setup::restrict(setup, Layers { landlock: true, seccomp: true }, Some(sock)) {
+    if let Err(e) = setup::restrict(
+        setup,
+        Layers {
+            landlock: true,
+            seccomp: true,
+        },
+        Some(sock),
+    ) {
         sys::eprint_line(&format!("lasso-guard: {e}; the program was not started"));
         sys::exit_now(EXIT_GUARD);
     }
@@ -252,9 +295,18 @@ fn child_main(
     let e = std::io::Error::last_os_error();
     let (code, why) = match e.raw_os_error() {
         Some(libc::ENOENT) => (EXIT_NOT_FOUND, "No such file or directory".to_owned()),
-        Some(libc::EPERM) => (EXIT_CANNOT_RUN, "denied by the sandbox's exec policy".to_owned()),
-        Some(libc::EACCES) => (EXIT_CANNOT_RUN, "permission denied (not executable in this sandbox)".to_owned()),
-        Some(libc::ENOSYS) => (EXIT_GUARD, "the exec supervisor is gone (fail closed)".to_owned()),
+        Some(libc::EPERM) => (
+            EXIT_CANNOT_RUN,
+            "denied by the sandbox's exec policy".to_owned(),
+        ),
+        Some(libc::EACCES) => (
+            EXIT_CANNOT_RUN,
+            "permission denied (not executable in this sandbox)".to_owned(),
+        ),
+        Some(libc::ENOSYS) => (
+            EXIT_GUARD,
+            "the exec supervisor is gone (fail closed)".to_owned(),
+        ),
         _ => (EXIT_CANNOT_RUN, sys::describe(&e)),
     };
     sys::eprint_line(&format!("lasso-guard: {program}: {why}"));
@@ -271,17 +323,41 @@ mod tests {
 
     #[test]
     fn parses_the_contract_forms() {
-        let a = parse_args(&s(&["--timeout", "5", "--prechecked", "--", "ls", "-l", "--timeout"])).unwrap();
+        let a = parse_args(&s(&[
+            "--timeout",
+            "5",
+            "--prechecked",
+            "--",
+            "ls",
+            "-l",
+            "--timeout",
+        ]))
+        .unwrap();
         assert_eq!(a.timeout, Some(5));
         assert!(a.prechecked);
         assert_eq!(a.argv, s(&["ls", "-l", "--timeout"]));
         assert_eq!(a.policy, PathBuf::from(POLICY_PATH));
         let b = parse_args(&s(&["true"])).unwrap();
-        assert_eq!((b.timeout, b.prechecked, b.argv), (None, false, s(&["true"])));
-        assert!(parse_args(&s(&["--timeout", "x", "--", "ls"])).unwrap_err().contains("`x`"));
+        assert_eq!(
+            (b.timeout, b.prechecked, b.argv),
+            (None, false, s(&["true"]))
+        );
+        assert!(
+            parse_args(&s(&["--timeout", "x", "--", "ls"]))
+                .unwrap_err()
+                .contains("`x`")
+        );
         assert!(parse_args(&s(&["--timeout", "0", "--", "ls"])).is_err());
-        assert!(parse_args(&s(&["--bogus", "--", "ls"])).unwrap_err().contains("--bogus"));
+        assert!(
+            parse_args(&s(&["--bogus", "--", "ls"]))
+                .unwrap_err()
+                .contains("--bogus")
+        );
         assert!(parse_args(&s(&["--"])).unwrap_err().contains("no program"));
-        assert!(parse_args(&s(&["--timeout"])).unwrap_err().contains("needs a value"));
+        assert!(
+            parse_args(&s(&["--timeout"]))
+                .unwrap_err()
+                .contains("needs a value")
+        );
     }
 }

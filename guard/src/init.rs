@@ -13,7 +13,14 @@ use crate::sys;
 extern "C" fn noop(_: libc::c_int) {}
 
 pub fn main() -> i32 {
-    let handled = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2, libc::SIGCHLD];
+    let handled = [
+        libc::SIGTERM,
+        libc::SIGINT,
+        libc::SIGHUP,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGCHLD,
+    ];
     for &s in &handled {
         // SAFETY: installing a handler that does nothing (async-signal-safe) for a catchable
         // signal; sigaction is zero-initialised plain data.
@@ -26,7 +33,10 @@ pub fn main() -> i32 {
     }
     let set = sys::sigset(&handled);
     if let Err(e) = sys::sigprocmask(libc::SIG_BLOCK, &set) {
-        sys::eprint_line(&format!("lasso-guard: init cannot block signals: {}", sys::describe(&e)));
+        sys::eprint_line(&format!(
+            "lasso-guard: init cannot block signals: {}",
+            sys::describe(&e)
+        ));
         return 120;
     }
     loop {

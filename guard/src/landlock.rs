@@ -43,7 +43,8 @@ const CREATE_RULESET_VERSION: u32 = 1 << 0;
 const RULE_PATH_BENEATH: libc::c_int = 1;
 
 /// Rights that apply to a regular file (a rule on a file may carry only these).
-const FILE_RIGHTS: u64 = ACCESS_EXECUTE | ACCESS_WRITE_FILE | ACCESS_READ_FILE | ACCESS_TRUNCATE | ACCESS_IOCTL_DEV;
+const FILE_RIGHTS: u64 =
+    ACCESS_EXECUTE | ACCESS_WRITE_FILE | ACCESS_READ_FILE | ACCESS_TRUNCATE | ACCESS_IOCTL_DEV;
 const READ: u64 = ACCESS_READ_FILE | ACCESS_READ_DIR;
 const WRITE: u64 = ACCESS_WRITE_FILE
     | ACCESS_TRUNCATE
@@ -59,7 +60,9 @@ const WRITE: u64 = ACCESS_WRITE_FILE
     | ACCESS_REFER;
 
 /// Directories whose files blacklist-style profiles may execute (never beneath a write path).
-pub const SYSTEM_EXEC_DIRS: [&str; 8] = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt"];
+pub const SYSTEM_EXEC_DIRS: [&str; 8] = [
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt",
+];
 
 /// `struct landlock_ruleset_attr` (ABI 6 layout; older kernels accept it while the fields
 /// they do not know are zero).
@@ -82,7 +85,12 @@ pub fn abi() -> io::Result<u32> {
     // SAFETY: with a NULL attribute, size 0 and the VERSION flag the syscall only returns the
     // ABI number; no memory is accessed.
     let r = sys::cvt_long(unsafe {
-        libc::syscall(libc::SYS_landlock_create_ruleset, std::ptr::null::<RulesetAttr>(), 0usize, CREATE_RULESET_VERSION)
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<RulesetAttr>(),
+            0usize,
+            CREATE_RULESET_VERSION,
+        )
     })?;
     Ok(r as u32)
 }
@@ -120,24 +128,39 @@ impl Plan {
     /// `None`, the system directories minus the write paths.
     pub fn new(write_paths: &[String], exec_files: Option<&[String]>) -> Plan {
         let writes: Vec<String> = write_paths.iter().map(|w| canonical_or_normal(w)).collect();
-        let mut rules = vec![PathRule { path: "/".to_owned(), access: READ }];
+        let mut rules = vec![PathRule {
+            path: "/".to_owned(),
+            access: READ,
+        }];
         for w in &writes {
-            rules.push(PathRule { path: w.clone(), access: READ | WRITE });
+            rules.push(PathRule {
+                path: w.clone(),
+                access: READ | WRITE,
+            });
         }
-        rules.push(PathRule { path: "/dev".to_owned(), access: ACCESS_WRITE_FILE | ACCESS_IOCTL_DEV });
+        rules.push(PathRule {
+            path: "/dev".to_owned(),
+            access: ACCESS_WRITE_FILE | ACCESS_IOCTL_DEV,
+        });
         match exec_files {
             Some(files) => {
                 for f in files {
                     // A file the workload can rewrite must never be executable.
                     if !writes.iter().any(|w| beneath(f, w)) {
-                        rules.push(PathRule { path: f.clone(), access: ACCESS_EXECUTE | ACCESS_READ_FILE });
+                        rules.push(PathRule {
+                            path: f.clone(),
+                            access: ACCESS_EXECUTE | ACCESS_READ_FILE,
+                        });
                     }
                 }
             }
             None => {
                 for d in SYSTEM_EXEC_DIRS {
                     for dir in carve(&canonical_or_normal(d), &writes) {
-                        rules.push(PathRule { path: dir, access: ACCESS_EXECUTE | READ });
+                        rules.push(PathRule {
+                            path: dir,
+                            access: ACCESS_EXECUTE | READ,
+                        });
                     }
                 }
             }
@@ -166,8 +189,14 @@ pub fn carve(dir: &str, writes: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {
-            let Some(name) = e.file_name().to_str().map(str::to_owned) else { continue };
-            let child = if dir == "/" { format!("/{name}") } else { format!("{dir}/{name}") };
+            let Some(name) = e.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            let child = if dir == "/" {
+                format!("/{name}")
+            } else {
+                format!("{dir}/{name}")
+            };
             let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
             if is_dir {
                 out.extend(carve(&child, writes));
@@ -193,9 +222,6 @@ pub enum LandlockError {
 #[derive(Debug)]
 pub struct Ruleset {
     fd: OwnedFd,
-    pub abi: u32,
-    /// How many rules were skipped because their path does not exist in this image.
-    pub skipped: usize,
 }
 
 impl Ruleset {
@@ -205,26 +231,43 @@ impl Ruleset {
         let attr = RulesetAttr {
             handled_access_fs: handled,
             handled_access_net: 0,
-            scoped: if abi >= 6 { SCOPE_SIGNAL | SCOPE_ABSTRACT_UNIX_SOCKET } else { 0 },
+            scoped: if abi >= 6 {
+                SCOPE_SIGNAL | SCOPE_ABSTRACT_UNIX_SOCKET
+            } else {
+                0
+            },
         };
-        let size = if abi >= 6 { std::mem::size_of::<RulesetAttr>() } else { 8 };
+        let size = if abi >= 6 {
+            std::mem::size_of::<RulesetAttr>()
+        } else {
+            8
+        };
         // SAFETY: `attr` is a valid, initialised landlock_ruleset_attr; `size` never exceeds
         // its size, and the kernel only reads from it during the call.
         let fd = sys::cvt_long(unsafe {
-            libc::syscall(libc::SYS_landlock_create_ruleset, &attr as *const RulesetAttr, size, 0u32)
+            libc::syscall(
+                libc::SYS_landlock_create_ruleset,
+                &attr as *const RulesetAttr,
+                size,
+                0u32,
+            )
         })
         .map_err(|e| LandlockError::Create(sys::describe(&e)))?;
         // SAFETY: the syscall returned a new descriptor owned by nobody else.
         let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
-        let mut skipped = 0;
         for rule in &plan.rules {
             let target = match sys::open(&rule.path, libc::O_PATH, 0) {
                 Ok(t) => t,
+                // A path this image lacks (e.g. /lib32) needs no rule.
                 Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => {
-                    skipped += 1;
                     continue;
                 }
-                Err(e) => return Err(LandlockError::AddRule { path: rule.path.clone(), why: sys::describe(&e) }),
+                Err(e) => {
+                    return Err(LandlockError::AddRule {
+                        path: rule.path.clone(),
+                        why: sys::describe(&e),
+                    });
+                }
             };
             let is_dir = std::fs::metadata(&rule.path).is_ok_and(|m| m.is_dir());
             let mut access = rule.access & handled;
@@ -234,22 +277,37 @@ impl Ruleset {
             if access == 0 {
                 continue;
             }
-            let pb = PathBeneathAttr { allowed_access: access, parent_fd: target.as_raw_fd() };
+            let pb = PathBeneathAttr {
+                allowed_access: access,
+                parent_fd: target.as_raw_fd(),
+            };
             // SAFETY: `pb` is a valid packed landlock_path_beneath_attr and `fd` a ruleset
             // descriptor; the kernel copies the attribute during the call.
             sys::cvt_long(unsafe {
-                libc::syscall(libc::SYS_landlock_add_rule, fd.as_raw_fd(), RULE_PATH_BENEATH, &pb as *const PathBeneathAttr, 0u32)
+                libc::syscall(
+                    libc::SYS_landlock_add_rule,
+                    fd.as_raw_fd(),
+                    RULE_PATH_BENEATH,
+                    &pb as *const PathBeneathAttr,
+                    0u32,
+                )
             })
-            .map_err(|e| LandlockError::AddRule { path: rule.path.clone(), why: sys::describe(&e) })?;
+            .map_err(|e| LandlockError::AddRule {
+                path: rule.path.clone(),
+                why: sys::describe(&e),
+            })?;
         }
-        Ok(Ruleset { fd, abi, skipped })
+        Ok(Ruleset { fd })
     }
 
     /// Restricts the calling thread (and everything it starts) to the ruleset. Requires
     /// `PR_SET_NO_NEW_PRIVS` first. Irreversible: call only in a child.
     pub fn restrict_self(&self) -> io::Result<()> {
         // SAFETY: plain integer arguments; the kernel validates the descriptor.
-        sys::cvt_long(unsafe { libc::syscall(libc::SYS_landlock_restrict_self, self.fd.as_raw_fd(), 0u32) }).map(|_| ())
+        sys::cvt_long(unsafe {
+            libc::syscall(libc::SYS_landlock_restrict_self, self.fd.as_raw_fd(), 0u32)
+        })
+        .map(|_| ())
     }
 }
 
@@ -268,14 +326,31 @@ mod tests {
     #[test]
     fn whitelist_plan_grants_exec_only_on_files_outside_write_paths() {
         let plan = Plan::new(
-            &["/nonexistent-ws".to_owned(), "/nonexistent-ws/../tmp2/".to_owned()],
+            &[
+                "/nonexistent-ws".to_owned(),
+                "/nonexistent-ws/../tmp2/".to_owned(),
+            ],
             Some(&["/usr/bin/ls".to_owned(), "/tmp2/evil".to_owned()]),
         );
-        let exec: Vec<&str> =
-            plan.rules.iter().filter(|r| r.access & ACCESS_EXECUTE != 0).map(|r| r.path.as_str()).collect();
+        let exec: Vec<&str> = plan
+            .rules
+            .iter()
+            .filter(|r| r.access & ACCESS_EXECUTE != 0)
+            .map(|r| r.path.as_str())
+            .collect();
         assert_eq!(exec, ["/usr/bin/ls"]);
-        assert_eq!(plan.rules[0], PathRule { path: "/".into(), access: READ });
-        assert!(plan.rules.iter().any(|r| r.path == "/tmp2" && r.access & ACCESS_MAKE_REG != 0));
+        assert_eq!(
+            plan.rules[0],
+            PathRule {
+                path: "/".into(),
+                access: READ
+            }
+        );
+        assert!(
+            plan.rules
+                .iter()
+                .any(|r| r.path == "/tmp2" && r.access & ACCESS_MAKE_REG != 0)
+        );
         let dev = plan.rules.iter().find(|r| r.path == "/dev").unwrap();
         assert_eq!(dev.access & (ACCESS_MAKE_REG | ACCESS_EXECUTE), 0);
     }
@@ -284,19 +359,29 @@ mod tests {
     fn carve_splits_around_write_paths() {
         let base = std::env::temp_dir().join(format!("guard-carve-{}", std::process::id()));
         let b = base.to_str().unwrap().to_owned();
-        for d in ["usr/bin", "usr/local/bin", "usr/local/share/w/x", "usr/local/share/other"] {
+        for d in [
+            "usr/bin",
+            "usr/local/bin",
+            "usr/local/share/w/x",
+            "usr/local/share/other",
+        ] {
             std::fs::create_dir_all(base.join(d)).unwrap();
         }
         std::fs::write(base.join("usr/local/share/file"), b"").unwrap();
         let usr = format!("{b}/usr");
         assert_eq!(carve(&usr, &[format!("{b}/tmp")]), vec![usr.clone()]);
         assert!(carve(&usr, &[format!("{b}/usr")]).is_empty());
-        assert!(carve(&usr, &[b.clone()]).is_empty());
+        assert!(carve(&usr, std::slice::from_ref(&b)).is_empty());
         let got = carve(&usr, &[format!("{b}/usr/local/share/w")]);
-        let want: Vec<String> = ["usr/bin", "usr/local/bin", "usr/local/share/file", "usr/local/share/other"]
-            .iter()
-            .map(|s| format!("{b}/{s}"))
-            .collect();
+        let want: Vec<String> = [
+            "usr/bin",
+            "usr/local/bin",
+            "usr/local/share/file",
+            "usr/local/share/other",
+        ]
+        .iter()
+        .map(|s| format!("{b}/{s}"))
+        .collect();
         let mut got_sorted = got.clone();
         got_sorted.sort();
         assert_eq!(got_sorted, want);

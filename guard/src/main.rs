@@ -14,7 +14,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../src/policy/mod.rs"]
-#[allow(dead_code, clippy::all)]
+#[allow(dead_code)]
 mod policy;
 
 mod config;

@@ -62,7 +62,9 @@ pub fn main(args: &[String]) -> i32 {
             ("--policy", Some(v)) => policy = PathBuf::from(v),
             ("--spool", Some(v)) => spool = PathBuf::from(v),
             (a, _) => {
-                sys::eprint_line(&format!("lasso-guard: probe: unknown argument `{a}` (usage: probe)"));
+                sys::eprint_line(&format!(
+                    "lasso-guard: probe: unknown argument `{a}` (usage: probe)"
+                ));
                 return 120;
             }
         }
@@ -82,14 +84,31 @@ pub fn main(args: &[String]) -> i32 {
             return 120;
         }
     };
-    // SIGCHLD must arrive on the supervisor's signalfd, as in `exec`.
+    // Same supervisor conditions as `exec`: not dumpable, SIGCHLD on the signalfd.
+    if let Err(e) = sys::prctl(libc::PR_SET_DUMPABLE, 0) {
+        sys::eprint_line(&format!(
+            "lasso-guard: PR_SET_DUMPABLE failed: {}",
+            sys::describe(&e)
+        ));
+        return 120;
+    }
     let mut blocked = supervise::FORWARDED.to_vec();
     blocked.push(libc::SIGCHLD);
     if let Err(e) = sys::sigprocmask(libc::SIG_BLOCK, &sys::sigset(&blocked)) {
-        sys::eprint_line(&format!("lasso-guard: sigprocmask failed: {}", sys::describe(&e)));
+        sys::eprint_line(&format!(
+            "lasso-guard: sigprocmask failed: {}",
+            sys::describe(&e)
+        ));
         return 120;
     }
-    let mut ctx = Ctx { outside: find_outside(&setup), allowed: find_allowed(&setup), setup: &setup, policy, spool, scratch: Vec::new() };
+    let mut ctx = Ctx {
+        outside: find_outside(&setup),
+        allowed: find_allowed(&setup),
+        setup: &setup,
+        policy,
+        spool,
+        scratch: Vec::new(),
+    };
     let results = match run_all(&mut ctx) {
         Ok(r) => r,
         Err(e) => {
@@ -119,18 +138,38 @@ fn cleanup(ctx: &Ctx) {
 
 fn run_all(ctx: &mut Ctx) -> Result<Vec<ProbeJson>, String> {
     let mut out = Vec::new();
-    let full = Layers { landlock: true, seccomp: true };
+    let full = Layers {
+        landlock: true,
+        seccomp: true,
+    };
     let has_ll = ctx.setup.landlock();
     let ll_note = "landlock is missing and accepted by accept_missing";
     let mut push = |name: &'static str, o: Outcome, needs_landlock: bool| {
         let o = match o {
-            Outcome::Fail(d) if needs_landlock && !has_ll => Outcome::Skip(format!("{ll_note}; without it: {d}")),
+            Outcome::Fail(d) if needs_landlock && !has_ll => {
+                Outcome::Skip(format!("{ll_note}; without it: {d}"))
+            }
             o => o,
         };
         out.push(match o {
-            Outcome::Pass(detail) => ProbeJson { name, passed: true, skipped: None, detail },
-            Outcome::Fail(detail) => ProbeJson { name, passed: false, skipped: None, detail },
-            Outcome::Skip(why) => ProbeJson { name, passed: false, skipped: Some(why.clone()), detail: why },
+            Outcome::Pass(detail) => ProbeJson {
+                name,
+                passed: true,
+                skipped: None,
+                detail,
+            },
+            Outcome::Fail(detail) => ProbeJson {
+                name,
+                passed: false,
+                skipped: None,
+                detail,
+            },
+            Outcome::Skip(why) => ProbeJson {
+                name,
+                passed: false,
+                skipped: Some(why.clone()),
+                detail: why,
+            },
         });
     };
     let no_outside = "no executable outside the allowlist in this image".to_owned();
@@ -145,7 +184,10 @@ fn run_all(ctx: &mut Ctx) -> Result<Vec<ProbeJson>, String> {
     push("exec-outside-allowlist", o, false);
     // 2. Copies of an allowed binary written to the workspace and /tmp.
     let ws = normalize(&ctx.setup.loaded.config.gate.workspace);
-    for (name, dir) in [("exec-copy-workspace", ws.clone()), ("exec-copy-tmp", "/tmp".to_owned())] {
+    for (name, dir) in [
+        ("exec-copy-workspace", ws.clone()),
+        ("exec-copy-tmp", "/tmp".to_owned()),
+    ] {
         let o = match copy_allowed(ctx, &dir) {
             Ok(copy) => {
                 let n = basename(&copy).to_owned();
@@ -165,7 +207,10 @@ fn run_all(ctx: &mut Ctx) -> Result<Vec<ProbeJson>, String> {
                         let n = aname.clone();
                         in_child(ctx, full, move || try_exec(&link, &n))?
                     }
-                    Err(e) => Outcome::Skip(format!("cannot create a symlink in {ws}: {}", sys::describe(&e))),
+                    Err(e) => Outcome::Skip(format!(
+                        "cannot create a symlink in {ws}: {}",
+                        sys::describe(&e)
+                    )),
                 }
             }
             Err(why) => Outcome::Skip(why),
@@ -181,9 +226,20 @@ fn run_all(ctx: &mut Ctx) -> Result<Vec<ProbeJson>, String> {
         match &ctx.outside {
             Some((name, path)) => {
                 let (n, p) = (name.clone(), path.clone());
-                match in_child(ctx, Layers { landlock: false, seccomp: true }, move || try_exec(&p, &n))? {
-                    Outcome::Pass(d) if d.contains("EPERM") => Outcome::Pass(format!("supervisor: {d}")),
-                    Outcome::Pass(d) => Outcome::Fail(format!("refused, but not by the supervisor: {d}")),
+                match in_child(
+                    ctx,
+                    Layers {
+                        landlock: false,
+                        seccomp: true,
+                    },
+                    move || try_exec(&p, &n),
+                )? {
+                    Outcome::Pass(d) if d.contains("EPERM") => {
+                        Outcome::Pass(format!("supervisor: {d}"))
+                    }
+                    Outcome::Pass(d) => {
+                        Outcome::Fail(format!("refused, but not by the supervisor: {d}"))
+                    }
                     o => o,
                 }
             }
@@ -197,8 +253,17 @@ fn run_all(ctx: &mut Ctx) -> Result<Vec<ProbeJson>, String> {
         match copy_allowed(ctx, &ws) {
             Ok(copy) => {
                 let n = basename(&copy).to_owned();
-                match in_child(ctx, Layers { landlock: true, seccomp: false }, move || try_exec(&copy, &n))? {
-                    Outcome::Pass(d) if d.contains("EACCES") => Outcome::Pass(format!("landlock: {d}")),
+                match in_child(
+                    ctx,
+                    Layers {
+                        landlock: true,
+                        seccomp: false,
+                    },
+                    move || try_exec(&copy, &n),
+                )? {
+                    Outcome::Pass(d) if d.contains("EACCES") => {
+                        Outcome::Pass(format!("landlock: {d}"))
+                    }
                     Outcome::Pass(d) => Outcome::Fail(format!("refused, but not by Landlock: {d}")),
                     o => o,
                 }
@@ -208,7 +273,14 @@ fn run_all(ctx: &mut Ctx) -> Result<Vec<ProbeJson>, String> {
     };
     push("landlock-denies", o, true);
     // 5. Writes outside the write paths, and into the spool.
-    let writes: Vec<String> = ctx.setup.loaded.config.write_paths.iter().map(|w| normalize(w)).collect();
+    let writes: Vec<String> = ctx
+        .setup
+        .loaded
+        .config
+        .write_paths
+        .iter()
+        .map(|w| normalize(w))
+        .collect();
     let o = in_child(ctx, full, move || try_writes(&writes))?;
     push("write-outside-write-paths", o, true);
     let spool = ctx.spool.clone();
@@ -236,7 +308,9 @@ fn run_all(ctx: &mut Ctx) -> Result<Vec<ProbeJson>, String> {
         push("cloud-metadata", o, false);
     }
     if cfg.network == Network::None {
-        let o = in_child(ctx, full, || try_udp(&[("192.0.2.1", 80), ("2001:db8::1", 80)]))?;
+        let o = in_child(ctx, full, || {
+            try_udp(&[("192.0.2.1", 80), ("2001:db8::1", 80)])
+        })?;
         push("network-none", o, false);
     }
     Ok(out)
@@ -275,9 +349,16 @@ fn in_child(ctx: &Ctx, layers: Layers, f: impl FnOnce() -> Outcome) -> Result<Ou
     } else {
         None
     };
-    let mut sup = Supervisor::new(ctx.setup.loaded.clone(), ctx.setup.set.clone(), Spool::disabled(), ctx.setup.landlock(), Some(&ctx.policy));
+    let mut sup = Supervisor::new(
+        ctx.setup.loaded.clone(),
+        ctx.setup.set.clone(),
+        Spool::disabled(),
+        ctx.setup.landlock(),
+        Some(&ctx.policy),
+    );
     sup.loud = false;
-    let end = supervise::run(Some(&mut sup), listener.as_ref(), &sigfd, child, None).map_err(|e| os("supervising the probe", e))?;
+    let end = supervise::run(Some(&mut sup), listener.as_ref(), &sigfd, child, None)
+        .map_err(|e| os("supervising the probe", e))?;
     let mut text = String::new();
     let _ = std::fs::File::from(rpipe).read_to_string(&mut text);
     Ok(match text.split_at_checked(1) {
@@ -285,9 +366,10 @@ fn in_child(ctx: &Ctx, layers: Layers, f: impl FnOnce() -> Outcome) -> Result<Ou
         Some(("F", d)) => Outcome::Fail(d.to_owned()),
         Some(("S", d)) => Outcome::Skip(d.to_owned()),
         _ => match end {
-            supervise::End::Exited(code) if code > 128 => {
-                Outcome::Fail(format!("the attempt was allowed: the kernel went on to load the program (probe process ended with signal {})", code - 128))
-            }
+            supervise::End::Exited(code) if code > 128 => Outcome::Fail(format!(
+                "the attempt was allowed: the kernel went on to load the program (probe process ended with signal {})",
+                code - 128
+            )),
             e => Outcome::Fail(format!("the probe process ended without a result ({e:?})")),
         },
     })
@@ -313,9 +395,15 @@ pub fn try_exec(path: &str, argv0: &str) -> Outcome {
     // NUL-terminated strings and NULL-terminated arrays that outlive the call. Between the
     // setrlimit and the restore nothing allocates.
     let errno = unsafe {
-        let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        let mut old = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         libc::getrlimit(libc::RLIMIT_AS, &mut old);
-        let zero = libc::rlimit { rlim_cur: 0, rlim_max: old.rlim_max };
+        let zero = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: old.rlim_max,
+        };
         libc::setrlimit(libc::RLIMIT_AS, &zero);
         libc::execve(p.as_ptr(), argv.as_ptr(), envp.as_ptr());
         let errno = *libc::__errno_location();
@@ -323,9 +411,17 @@ pub fn try_exec(path: &str, argv0: &str) -> Outcome {
         errno
     };
     match errno {
-        libc::EPERM | libc::EACCES => Outcome::Pass(format!("exec of {path} refused with {}", sys::describe(&std::io::Error::from_raw_os_error(errno)))),
-        libc::ENOMEM => Outcome::Fail(format!("exec of {path} was allowed (the kernel went on to load it)")),
-        e => Outcome::Fail(format!("exec of {path} failed with {} instead of being refused by policy", sys::errno_name(e))),
+        libc::EPERM | libc::EACCES => Outcome::Pass(format!(
+            "exec of {path} refused with {}",
+            sys::describe(&std::io::Error::from_raw_os_error(errno))
+        )),
+        libc::ENOMEM => Outcome::Fail(format!(
+            "exec of {path} was allowed (the kernel went on to load it)"
+        )),
+        e => Outcome::Fail(format!(
+            "exec of {path} failed with {} instead of being refused by policy",
+            sys::errno_name(e)
+        )),
     }
 }
 
@@ -336,22 +432,41 @@ fn find_outside(setup: &Setup) -> Option<(String, String)> {
     let root = Root::system();
     let cfg = &setup.loaded.config;
     if !cfg.whitelist() {
-        return cfg.gate.programs.iter().find_map(|n| root.lookup(n).map(|p| (n.clone(), p)));
+        return cfg
+            .gate
+            .programs
+            .iter()
+            .find_map(|n| root.lookup(n).map(|p| (n.clone(), p)));
     }
     for dir in FIXED_PATH {
-        let Ok(rd) = std::fs::read_dir(dir) else { continue };
-        let mut names: Vec<String> = rd.flatten().filter_map(|e| e.file_name().to_str().map(str::to_owned)).collect();
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut names: Vec<String> = rd
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+            .collect();
         names.sort();
         for n in names {
             let p = format!("{dir}/{n}");
             let Ok(c) = root.canonical(&p) else { continue };
-            let exec = std::fs::metadata(&c).is_ok_and(|m| m.is_file() && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0);
-            if exec && !setup.set.files.contains(&c) && !setup.set.names.contains_key(&n) && !setup.set.is_loader(&c) {
+            let exec = std::fs::metadata(&c).is_ok_and(|m| {
+                m.is_file()
+                    && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
+            });
+            if exec
+                && !setup.set.files.contains(&c)
+                && !setup.set.names.contains_key(&n)
+                && !setup.set.is_loader(&c)
+            {
                 return Some((n, p));
             }
         }
     }
-    let me = std::fs::read_link("/proc/self/exe").ok()?.to_string_lossy().into_owned();
+    let me = std::fs::read_link("/proc/self/exe")
+        .ok()?
+        .to_string_lossy()
+        .into_owned();
     (!setup.set.files.contains(&me)).then(|| (basename(&me).to_owned(), me))
 }
 
@@ -360,17 +475,30 @@ fn find_allowed(setup: &Setup) -> Option<(String, String)> {
     let root = Root::system();
     let is_elf = |p: &str| matches!(root.classify(p), Ok(Kind::DynamicElf(_) | Kind::StaticElf));
     if setup.loaded.config.whitelist() {
-        setup.set.names.iter().find_map(|(n, files)| files.iter().find(|f| is_elf(f)).map(|f| (n.clone(), f.clone())))
+        setup.set.names.iter().find_map(|(n, files)| {
+            files
+                .iter()
+                .find(|f| is_elf(f))
+                .map(|f| (n.clone(), f.clone()))
+        })
     } else {
-        ["true", "ls", "cat", "sh", "busybox"]
-            .iter()
-            .find_map(|n| root.lookup(n).and_then(|p| root.canonical(&p).ok()).filter(|c| is_elf(c)).map(|c| ((*n).to_owned(), c)))
+        ["true", "ls", "cat", "sh", "busybox"].iter().find_map(|n| {
+            root.lookup(n)
+                .and_then(|p| root.canonical(&p).ok())
+                .filter(|c| is_elf(c))
+                .map(|c| ((*n).to_owned(), c))
+        })
     }
 }
 
 fn scratch_dir(ctx: &mut Ctx, base: &str) -> Result<PathBuf, String> {
-    let d = PathBuf::from(format!("{base}/.lasso-probe-{}-{}", std::process::id(), ctx.scratch.len()));
-    std::fs::create_dir(&d).map_err(|e| format!("cannot create a file in {base}: {}", sys::describe(&e)))?;
+    let d = PathBuf::from(format!(
+        "{base}/.lasso-probe-{}-{}",
+        std::process::id(),
+        ctx.scratch.len()
+    ));
+    std::fs::create_dir(&d)
+        .map_err(|e| format!("cannot create a file in {base}: {}", sys::describe(&e)))?;
     ctx.scratch.push(d.clone());
     Ok(d)
 }
@@ -382,7 +510,13 @@ fn copy_allowed(ctx: &mut Ctx, dir: &str) -> Result<String, String> {
     };
     let d = scratch_dir(ctx, dir)?;
     let dst = d.join(&name);
-    std::fs::copy(&src, &dst).map_err(|e| format!("cannot copy {src} to {}: {}", d.display(), sys::describe(&e)))?;
+    std::fs::copy(&src, &dst).map_err(|e| {
+        format!(
+            "cannot copy {src} to {}: {}",
+            d.display(),
+            sys::describe(&e)
+        )
+    })?;
     Ok(dst.to_string_lossy().into_owned())
 }
 
@@ -392,13 +526,20 @@ fn try_writes(writes: &[String]) -> Outcome {
         if writes.iter().any(|w| beneath(dir, w)) || !std::path::Path::new(dir).is_dir() {
             continue;
         }
-        let p = format!("{}/.lasso-probe-{}", dir.trim_end_matches('/'), std::process::id());
+        let p = format!(
+            "{}/.lasso-probe-{}",
+            dir.trim_end_matches('/'),
+            std::process::id()
+        );
         match sys::open(&p, libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY, 0o600) {
             Ok(_) => {
                 let _ = std::fs::remove_file(&p);
                 return Outcome::Fail(format!("created {p} outside the write paths"));
             }
-            Err(e) => done.push(format!("{dir}: {}", sys::errno_name(e.raw_os_error().unwrap_or(0)))),
+            Err(e) => done.push(format!(
+                "{dir}: {}",
+                sys::errno_name(e.raw_os_error().unwrap_or(0))
+            )),
         }
     }
     if done.is_empty() {
@@ -411,7 +552,10 @@ fn try_spool(spool: &std::path::Path) -> Outcome {
     let lock = format!("{}/.lock", spool.display());
     let newf = format!("{}/probe-{}.jsonl", spool.display(), std::process::id());
     let mut why = Vec::new();
-    for (p, flags) in [(&lock, libc::O_WRONLY | libc::O_APPEND), (&newf, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL)] {
+    for (p, flags) in [
+        (&lock, libc::O_WRONLY | libc::O_APPEND),
+        (&newf, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL),
+    ] {
         match sys::open(p, flags, 0o600) {
             Ok(_) => {
                 if p == &newf {
@@ -419,8 +563,13 @@ fn try_spool(spool: &std::path::Path) -> Outcome {
                 }
                 return Outcome::Fail(format!("opened {p} for writing from inside the sandbox"));
             }
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) && p == &lock => why.push(format!("{p}: absent")),
-            Err(e) => why.push(format!("{p}: {}", sys::errno_name(e.raw_os_error().unwrap_or(0)))),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) && p == &lock => {
+                why.push(format!("{p}: absent"))
+            }
+            Err(e) => why.push(format!(
+                "{p}: {}",
+                sys::errno_name(e.raw_os_error().unwrap_or(0))
+            )),
         }
     }
     Outcome::Pass(format!("spool writes refused ({})", why.join(", ")))
@@ -430,7 +579,10 @@ fn try_hidden(paths: &[String]) -> Outcome {
     let mut seen = Vec::new();
     for p in paths {
         match std::fs::symlink_metadata(p) {
-            Err(e) => seen.push(format!("{p}: {}", sys::errno_name(e.raw_os_error().unwrap_or(0)))),
+            Err(e) => seen.push(format!(
+                "{p}: {}",
+                sys::errno_name(e.raw_os_error().unwrap_or(0))
+            )),
             Ok(m) if m.is_dir() => match std::fs::read_dir(p) {
                 Ok(rd) => {
                     let n = rd.count();
@@ -439,7 +591,10 @@ fn try_hidden(paths: &[String]) -> Outcome {
                     }
                     seen.push(format!("{p}: empty"));
                 }
-                Err(e) => seen.push(format!("{p}: {}", sys::errno_name(e.raw_os_error().unwrap_or(0)))),
+                Err(e) => seen.push(format!(
+                    "{p}: {}",
+                    sys::errno_name(e.raw_os_error().unwrap_or(0))
+                )),
             },
             Ok(_) => match std::fs::File::open(p) {
                 Ok(mut f) => {
@@ -447,10 +602,16 @@ fn try_hidden(paths: &[String]) -> Outcome {
                     match f.read(&mut b) {
                         Ok(0) => seen.push(format!("{p}: empty")),
                         Ok(_) => return Outcome::Fail(format!("hidden file {p} is readable")),
-                        Err(e) => seen.push(format!("{p}: {}", sys::errno_name(e.raw_os_error().unwrap_or(0)))),
+                        Err(e) => seen.push(format!(
+                            "{p}: {}",
+                            sys::errno_name(e.raw_os_error().unwrap_or(0))
+                        )),
                     }
                 }
-                Err(e) => seen.push(format!("{p}: {}", sys::errno_name(e.raw_os_error().unwrap_or(0)))),
+                Err(e) => seen.push(format!(
+                    "{p}: {}",
+                    sys::errno_name(e.raw_os_error().unwrap_or(0))
+                )),
             },
         }
     }
@@ -471,11 +632,21 @@ fn try_caps() -> Outcome {
         permitted: u32,
         inheritable: u32,
     }
-    let mut h = Header { version: 0x2008_0522, pid: 0 };
-    let mut d = [Data { effective: 0, permitted: 0, inheritable: 0 }; 2];
+    let mut h = Header {
+        version: 0x2008_0522,
+        pid: 0,
+    };
+    let mut d = [Data {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
     // SAFETY: capget with the v3 header writes two Data structs into `d`.
     if unsafe { libc::syscall(libc::SYS_capget, &mut h as *mut Header, d.as_mut_ptr()) } != 0 {
-        return Outcome::Fail(format!("capget failed: {}", sys::describe(&std::io::Error::last_os_error())));
+        return Outcome::Fail(format!(
+            "capget failed: {}",
+            sys::describe(&std::io::Error::last_os_error())
+        ));
     }
     d[0].effective |= 1 << CAP_SYS_ADMIN;
     d[0].permitted |= 1 << CAP_SYS_ADMIN;
@@ -497,16 +668,31 @@ fn try_caps() -> Outcome {
         }
     }
     if !nonzero.is_empty() {
-        return Outcome::Fail(format!("the sandbox still holds capabilities: {}", nonzero.join(", ")));
+        return Outcome::Fail(format!(
+            "the sandbox still holds capabilities: {}",
+            nonzero.join(", ")
+        ));
     }
-    Outcome::Pass("capset(CAP_SYS_ADMIN) and setuid(0) refused; every capability set is empty".to_owned())
+    Outcome::Pass(
+        "capset(CAP_SYS_ADMIN) and setuid(0) refused; every capability set is empty".to_owned(),
+    )
 }
 
 fn try_raw() -> Outcome {
     let mut seen = Vec::new();
     for (label, dom, ty, proto) in [
-        ("AF_INET/SOCK_RAW", libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_ICMP),
-        ("AF_PACKET/SOCK_RAW", libc::AF_PACKET, libc::SOCK_RAW, i32::from((libc::ETH_P_ALL as u16).to_be())),
+        (
+            "AF_INET/SOCK_RAW",
+            libc::AF_INET,
+            libc::SOCK_RAW,
+            libc::IPPROTO_ICMP,
+        ),
+        (
+            "AF_PACKET/SOCK_RAW",
+            libc::AF_PACKET,
+            libc::SOCK_RAW,
+            i32::from((libc::ETH_P_ALL as u16).to_be()),
+        ),
     ] {
         // SAFETY: socket has no memory arguments.
         let fd = unsafe { libc::socket(dom, ty | libc::SOCK_CLOEXEC, proto) };
@@ -515,7 +701,10 @@ fn try_raw() -> Outcome {
             unsafe { libc::close(fd) };
             return Outcome::Fail(format!("{label} socket could be opened"));
         }
-        seen.push(format!("{label}: {}", sys::errno_name(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))));
+        seen.push(format!(
+            "{label}: {}",
+            sys::errno_name(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+        ));
     }
     Outcome::Pass(format!("raw sockets refused ({})", seen.join(", ")))
 }
@@ -528,12 +717,26 @@ fn try_udp(addrs: &[(&str, u16)]) -> Outcome {
             return Outcome::Fail(format!("bad address {ip}"));
         };
         let sa = std::net::SocketAddr::new(ipaddr, *port);
-        let bind: std::net::SocketAddr = if ipaddr.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { (std::net::Ipv6Addr::UNSPECIFIED, 0).into() };
+        let bind: std::net::SocketAddr = if ipaddr.is_ipv4() {
+            ([0, 0, 0, 0], 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
         match std::net::UdpSocket::bind(bind) {
-            Err(e) => seen.push(format!("{sa}: socket {}", sys::errno_name(e.raw_os_error().unwrap_or(0)))),
+            Err(e) => seen.push(format!(
+                "{sa}: socket {}",
+                sys::errno_name(e.raw_os_error().unwrap_or(0))
+            )),
             Ok(s) => match s.connect(sa) {
-                Ok(()) => return Outcome::Fail(format!("{sa} is routable from inside the sandbox (UDP connect succeeded; nothing was sent)")),
-                Err(e) => seen.push(format!("{sa}: {}", sys::errno_name(e.raw_os_error().unwrap_or(0)))),
+                Ok(()) => {
+                    return Outcome::Fail(format!(
+                        "{sa} is routable from inside the sandbox (UDP connect succeeded; nothing was sent)"
+                    ));
+                }
+                Err(e) => seen.push(format!(
+                    "{sa}: {}",
+                    sys::errno_name(e.raw_os_error().unwrap_or(0))
+                )),
             },
         }
     }

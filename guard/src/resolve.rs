@@ -16,9 +16,14 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 /// The fixed PATH used for every lookup (the workload's own `PATH` is not trusted).
-pub const FIXED_PATH: [&str; 6] = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
-/// The same, as an environment value.
-pub const FIXED_PATH_ENV: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub const FIXED_PATH: [&str; 6] = [
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
 
 /// The kernel's limit on nested `#!` interpreters (BINPRM_MAX_RECURSION).
 const MAX_INTERP_DEPTH: usize = 4;
@@ -35,6 +40,7 @@ impl Root {
     pub fn system() -> Root {
         Root(PathBuf::from("/"))
     }
+    #[cfg(test)]
     pub fn at(dir: impl Into<PathBuf>) -> Root {
         Root(dir.into())
     }
@@ -48,7 +54,12 @@ impl Root {
     /// (ENOENT, ENOTDIR, ELOOP).
     pub fn canonical(&self, path: &str) -> io::Result<String> {
         let mut done: Vec<String> = Vec::new();
-        let mut todo: Vec<String> = path.split('/').rev().filter(|c| !c.is_empty()).map(str::to_owned).collect();
+        let mut todo: Vec<String> = path
+            .split('/')
+            .rev()
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect();
         let mut hops = 0;
         while let Some(c) = todo.pop() {
             match c.as_str() {
@@ -59,7 +70,14 @@ impl Root {
                 }
                 _ => {}
             }
-            let cur = format!("/{}", done.iter().map(String::as_str).chain([c.as_str()]).collect::<Vec<_>>().join("/"));
+            let cur = format!(
+                "/{}",
+                done.iter()
+                    .map(String::as_str)
+                    .chain([c.as_str()])
+                    .collect::<Vec<_>>()
+                    .join("/")
+            );
             let meta = std::fs::symlink_metadata(self.host(&cur))?;
             if meta.file_type().is_symlink() {
                 hops += 1;
@@ -71,7 +89,13 @@ impl Root {
                 if target.starts_with('/') {
                     done.clear();
                 }
-                todo.extend(target.split('/').rev().filter(|s| !s.is_empty()).map(str::to_owned));
+                todo.extend(
+                    target
+                        .split('/')
+                        .rev()
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned),
+                );
             } else {
                 if !todo.is_empty() && !meta.is_dir() {
                     return Err(io::Error::from_raw_os_error(libc::ENOTDIR));
@@ -85,7 +109,10 @@ impl Root {
     /// The first executable regular file named `name` in the fixed PATH, as the path found
     /// (not canonicalised), like a shell's lookup.
     pub fn lookup(&self, name: &str) -> Option<String> {
-        FIXED_PATH.iter().map(|d| format!("{d}/{name}")).find(|p| self.is_executable_file(p))
+        FIXED_PATH
+            .iter()
+            .map(|d| format!("{d}/{name}"))
+            .find(|p| self.is_executable_file(p))
     }
 
     /// Every distinct canonical file `name` resolves to in the fixed PATH, in PATH order.
@@ -104,7 +131,8 @@ impl Root {
     }
 
     fn is_executable_file(&self, p: &str) -> bool {
-        std::fs::metadata(self.host(p)).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        std::fs::metadata(self.host(p))
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     }
 
     /// What kind of executable the in-root file `path` is.
@@ -164,7 +192,10 @@ pub fn parse_shebang(head: &[u8]) -> Option<(String, Option<String>)> {
         return None;
     }
     let (interp, arg) = match line.find([' ', '\t']) {
-        Some(i) => (&line[..i], Some(line[i..].trim_matches(|c| c == ' ' || c == '\t').to_owned())),
+        Some(i) => (
+            &line[..i],
+            Some(line[i..].trim_matches(|c| c == ' ' || c == '\t').to_owned()),
+        ),
         None => (line, None),
     };
     Some((interp.to_owned(), arg.filter(|a| !a.is_empty())))
@@ -173,7 +204,8 @@ pub fn parse_shebang(head: &[u8]) -> Option<(String, Option<String>)> {
 /// The `PT_INTERP` of a 64-bit little-endian ELF file, `None` for a static one.
 pub fn elf_interp(f: &mut (impl Read + io::Seek)) -> io::Result<Option<String>> {
     use io::SeekFrom;
-    let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, format!("malformed ELF: {why}"));
+    let bad =
+        |why: &str| io::Error::new(io::ErrorKind::InvalidData, format!("malformed ELF: {why}"));
     let mut eh = [0u8; 64];
     f.seek(SeekFrom::Start(0))?;
     f.read_exact(&mut eh)?;
@@ -213,7 +245,9 @@ pub fn elf_interp(f: &mut (impl Read + io::Seek)) -> io::Result<Option<String>> 
             while s.last() == Some(&0) {
                 s.pop();
             }
-            return String::from_utf8(s).map(Some).map_err(|_| bad("PT_INTERP is not UTF-8"));
+            return String::from_utf8(s)
+                .map(Some)
+                .map_err(|_| bad("PT_INTERP is not UTF-8"));
         }
     }
     Ok(None)
@@ -272,7 +306,9 @@ impl ExecSet {
 
     /// Whether `file` (canonical) is what `name` resolves to.
     pub fn name_is(&self, name: &str, file: &str) -> bool {
-        self.names.get(name).is_some_and(|v| v.iter().any(|f| f == file))
+        self.names
+            .get(name)
+            .is_some_and(|v| v.iter().any(|f| f == file))
     }
 
     /// Whether `file` (canonical) is a dynamic loader: a known `PT_INTERP`, or named like one
@@ -359,9 +395,18 @@ pub(crate) mod tests {
 
     #[test]
     fn shebang_parsing_matches_the_kernel() {
-        assert_eq!(parse_shebang(b"#!/bin/sh\necho"), Some(("/bin/sh".into(), None)));
-        assert_eq!(parse_shebang(b"#! /usr/bin/env  python3 -u \n"), Some(("/usr/bin/env".into(), Some("python3 -u".into()))));
-        assert_eq!(parse_shebang(b"#!\t/bin/bash\t-e"), Some(("/bin/bash".into(), Some("-e".into()))));
+        assert_eq!(
+            parse_shebang(b"#!/bin/sh\necho"),
+            Some(("/bin/sh".into(), None))
+        );
+        assert_eq!(
+            parse_shebang(b"#! /usr/bin/env  python3 -u \n"),
+            Some(("/usr/bin/env".into(), Some("python3 -u".into())))
+        );
+        assert_eq!(
+            parse_shebang(b"#!\t/bin/bash\t-e"),
+            Some(("/bin/bash".into(), Some("-e".into())))
+        );
         assert_eq!(parse_shebang(b"#!   \n/bin/sh"), None);
         assert_eq!(parse_shebang(b"echo hi"), None);
     }
@@ -369,7 +414,10 @@ pub(crate) mod tests {
     #[test]
     fn elf_interp_is_read_from_program_headers() {
         let mut c = io::Cursor::new(fake_elf(Some("/lib64/ld-linux-x86-64.so.2")));
-        assert_eq!(elf_interp(&mut c).unwrap().as_deref(), Some("/lib64/ld-linux-x86-64.so.2"));
+        assert_eq!(
+            elf_interp(&mut c).unwrap().as_deref(),
+            Some("/lib64/ld-linux-x86-64.so.2")
+        );
         let mut c = io::Cursor::new(fake_elf(None));
         assert_eq!(elf_interp(&mut c).unwrap(), None);
         let mut broken = fake_elf(Some("/x"));
@@ -382,7 +430,9 @@ pub(crate) mod tests {
     #[test]
     fn real_system_binary_has_a_loader() {
         // The host's own /bin/sh is a dynamic ELF (Debian); its loader must be found.
-        let k = Root::system().classify(&Root::system().canonical("/bin/sh").unwrap()).unwrap();
+        let k = Root::system()
+            .classify(&Root::system().canonical("/bin/sh").unwrap())
+            .unwrap();
         match k {
             Kind::DynamicElf(i) => assert!(i.contains("ld-linux"), "{i}"),
             other => panic!("unexpected {other:?}"),
@@ -398,26 +448,58 @@ pub(crate) mod tests {
         r.link("/usr/bin/loop", "loop");
         let root = r.root();
         assert_eq!(root.canonical("/bin/ls").unwrap(), "/usr/bin/coreutils");
-        assert_eq!(root.canonical("/bin/../bin/./ls").unwrap(), "/usr/bin/coreutils");
-        assert_eq!(root.canonical("/bin/nope").unwrap_err().raw_os_error(), Some(libc::ENOENT));
-        assert_eq!(root.canonical("/usr/bin/loop").unwrap_err().raw_os_error(), Some(libc::ELOOP));
-        assert_eq!(root.canonical("/usr/bin/coreutils/x").unwrap_err().raw_os_error(), Some(libc::ENOTDIR));
+        assert_eq!(
+            root.canonical("/bin/../bin/./ls").unwrap(),
+            "/usr/bin/coreutils"
+        );
+        assert_eq!(
+            root.canonical("/bin/nope").unwrap_err().raw_os_error(),
+            Some(libc::ENOENT)
+        );
+        assert_eq!(
+            root.canonical("/usr/bin/loop").unwrap_err().raw_os_error(),
+            Some(libc::ELOOP)
+        );
+        assert_eq!(
+            root.canonical("/usr/bin/coreutils/x")
+                .unwrap_err()
+                .raw_os_error(),
+            Some(libc::ENOTDIR)
+        );
     }
 
     #[test]
     fn exec_set_resolves_names_loaders_and_interpreters() {
         let r = FakeRoot::new("set");
-        r.file("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", b"loader", 0o755);
-        r.link("/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
-        r.file("/usr/bin/ls", &fake_elf(Some("/lib64/ld-linux-x86-64.so.2")), 0o755);
-        r.file("/usr/bin/python3.11", &fake_elf(Some("/lib64/ld-linux-x86-64.so.2")), 0o755);
+        r.file(
+            "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+            b"loader",
+            0o755,
+        );
+        r.link(
+            "/lib64/ld-linux-x86-64.so.2",
+            "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+        );
+        r.file(
+            "/usr/bin/ls",
+            &fake_elf(Some("/lib64/ld-linux-x86-64.so.2")),
+            0o755,
+        );
+        r.file(
+            "/usr/bin/python3.11",
+            &fake_elf(Some("/lib64/ld-linux-x86-64.so.2")),
+            0o755,
+        );
         r.link("/usr/bin/python3", "python3.11");
         r.file("/usr/bin/pip3", b"#!/usr/bin/python3\nimport pip\n", 0o755);
         r.file("/usr/local/bin/tool", &fake_elf(None), 0o755);
         r.file("/usr/bin/noexec", b"data", 0o644);
         r.link("/bin", "usr/bin");
         let set = ExecSet::build(&r.root(), ["ls", "pip3", "tool", "noexec", "absent", "ls"]);
-        assert_eq!(set.names.keys().map(String::as_str).collect::<Vec<_>>(), ["ls", "pip3", "tool"]);
+        assert_eq!(
+            set.names.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["ls", "pip3", "tool"]
+        );
         assert!(set.name_is("ls", "/usr/bin/ls"));
         assert!(!set.name_is("ls", "/usr/bin/pip3"));
         assert!(!set.name_is("rm", "/usr/bin/ls"));

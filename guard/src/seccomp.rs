@@ -26,7 +26,12 @@ const OFF_NR: u32 = 0;
 const OFF_ARCH: u32 = 4;
 
 fn stmt(code: u16, k: u32) -> libc::sock_filter {
-    libc::sock_filter { code, jt: 0, jf: 0, k }
+    libc::sock_filter {
+        code,
+        jt: 0,
+        jf: 0,
+        k,
+    }
 }
 fn jump(code: u16, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
     libc::sock_filter { code, jt, jf, k }
@@ -53,7 +58,12 @@ pub fn notify_available() -> io::Result<()> {
     let action: u32 = libc::SECCOMP_RET_USER_NOTIF;
     // SAFETY: GET_ACTION_AVAIL reads one u32 from the pointer, which is valid for the call.
     sys::cvt_long(unsafe {
-        libc::syscall(libc::SYS_seccomp, libc::SECCOMP_GET_ACTION_AVAIL, 0u32, &action as *const u32)
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_GET_ACTION_AVAIL,
+            0u32,
+            &action as *const u32,
+        )
     })
     .map(|_| ())
 }
@@ -62,7 +72,10 @@ pub fn notify_available() -> io::Result<()> {
 /// `PR_SET_NO_NEW_PRIVS`. Irreversible: call only in a child.
 pub fn install() -> io::Result<OwnedFd> {
     let filter = program();
-    let prog = libc::sock_fprog { len: filter.len() as u16, filter: filter.as_ptr() as *mut libc::sock_filter };
+    let prog = libc::sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr() as *mut libc::sock_filter,
+    };
     // SAFETY: `prog` points at `filter`, which lives until the call returns; the kernel copies
     // the program.
     let fd = sys::cvt_long(unsafe {
@@ -87,7 +100,6 @@ pub struct Notif {
     pub id: u64,
     pub pid: u32,
     pub nr: i32,
-    pub arch: u32,
     pub args: [u64; 6],
 }
 
@@ -98,7 +110,13 @@ pub fn recv(listener: &OwnedFd) -> io::Result<Option<Notif>> {
     // SAFETY: seccomp_notif is plain data; all-zero is a valid value.
     let mut n: libc::seccomp_notif = unsafe { std::mem::zeroed() };
     // SAFETY: `n` is a correctly sized, writable seccomp_notif for the ioctl.
-    let r = unsafe { libc::ioctl(listener.as_raw_fd(), libc::SECCOMP_IOCTL_NOTIF_RECV, &mut n as *mut libc::seccomp_notif) };
+    let r = unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_RECV,
+            &mut n as *mut libc::seccomp_notif,
+        )
+    };
     if r < 0 {
         let e = io::Error::last_os_error();
         return match e.raw_os_error() {
@@ -106,7 +124,12 @@ pub fn recv(listener: &OwnedFd) -> io::Result<Option<Notif>> {
             _ => Err(e),
         };
     }
-    Ok(Some(Notif { id: n.id, pid: n.pid, nr: n.data.nr, arch: n.data.arch, args: n.data.args }))
+    Ok(Some(Notif {
+        id: n.id,
+        pid: n.pid,
+        nr: n.data.nr,
+        args: n.data.args,
+    }))
 }
 
 /// Whether notification `id` is still pending (its target has not died or been replaced
@@ -114,7 +137,13 @@ pub fn recv(listener: &OwnedFd) -> io::Result<Option<Notif>> {
 /// been recycled in between.
 pub fn id_valid(listener: &OwnedFd, id: u64) -> bool {
     // SAFETY: the ioctl reads one u64 from a valid pointer.
-    unsafe { libc::ioctl(listener.as_raw_fd(), libc::SECCOMP_IOCTL_NOTIF_ID_VALID, &id as *const u64) == 0 }
+    unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_ID_VALID,
+            &id as *const u64,
+        ) == 0
+    }
 }
 
 /// The supervisor's answer.
@@ -132,9 +161,20 @@ pub fn respond(listener: &OwnedFd, id: u64, answer: Answer) -> io::Result<()> {
         Answer::Continue => (0, libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32),
         Answer::Fail(errno) => (-errno, 0),
     };
-    let mut resp = libc::seccomp_notif_resp { id, val: 0, error, flags };
+    let mut resp = libc::seccomp_notif_resp {
+        id,
+        val: 0,
+        error,
+        flags,
+    };
     // SAFETY: `resp` is a valid seccomp_notif_resp for the duration of the ioctl.
-    let r = unsafe { libc::ioctl(listener.as_raw_fd(), libc::SECCOMP_IOCTL_NOTIF_SEND, &mut resp as *mut libc::seccomp_notif_resp) };
+    let r = unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_SEND,
+            &mut resp as *mut libc::seccomp_notif_resp,
+        )
+    };
     if r < 0 {
         let e = io::Error::last_os_error();
         if e.raw_os_error() == Some(libc::ENOENT) {
@@ -157,7 +197,15 @@ mod tests {
         loop {
             let i = prog[pc];
             match i.code {
-                BPF_LD_W_ABS => acc = if i.k == OFF_NR { nr } else if i.k == OFF_ARCH { arch } else { panic!("load {}", i.k) },
+                BPF_LD_W_ABS => {
+                    acc = if i.k == OFF_NR {
+                        nr
+                    } else if i.k == OFF_ARCH {
+                        arch
+                    } else {
+                        panic!("load {}", i.k)
+                    }
+                }
                 BPF_JEQ_K => {
                     pc += usize::from(if acc == i.k { i.jt } else { i.jf });
                 }
@@ -174,15 +222,30 @@ mod tests {
     #[test]
     fn filter_layout() {
         let p = program();
-        assert_eq!(run(&p, NR_EXECVE, AUDIT_ARCH_X86_64), libc::SECCOMP_RET_USER_NOTIF);
-        assert_eq!(run(&p, NR_EXECVEAT, AUDIT_ARCH_X86_64), libc::SECCOMP_RET_USER_NOTIF);
-        assert_eq!(run(&p, libc::SYS_openat as u32, AUDIT_ARCH_X86_64), libc::SECCOMP_RET_ALLOW);
+        assert_eq!(
+            run(&p, NR_EXECVE, AUDIT_ARCH_X86_64),
+            libc::SECCOMP_RET_USER_NOTIF
+        );
+        assert_eq!(
+            run(&p, NR_EXECVEAT, AUDIT_ARCH_X86_64),
+            libc::SECCOMP_RET_USER_NOTIF
+        );
+        assert_eq!(
+            run(&p, libc::SYS_openat as u32, AUDIT_ARCH_X86_64),
+            libc::SECCOMP_RET_ALLOW
+        );
         assert_eq!(run(&p, 0, AUDIT_ARCH_X86_64), libc::SECCOMP_RET_ALLOW);
         // i386 execve (11) under the i386 audit arch is killed, not let through.
         assert_eq!(run(&p, 11, 0x4000_0003), libc::SECCOMP_RET_KILL_PROCESS);
         // x32 execve.
-        assert_eq!(run(&p, X32_SYSCALL_BIT | 520, AUDIT_ARCH_X86_64), libc::SECCOMP_RET_ERRNO | libc::EPERM as u32);
-        assert_eq!(run(&p, X32_SYSCALL_BIT | NR_EXECVE, AUDIT_ARCH_X86_64), libc::SECCOMP_RET_ERRNO | libc::EPERM as u32);
+        assert_eq!(
+            run(&p, X32_SYSCALL_BIT | 520, AUDIT_ARCH_X86_64),
+            libc::SECCOMP_RET_ERRNO | libc::EPERM as u32
+        );
+        assert_eq!(
+            run(&p, X32_SYSCALL_BIT | NR_EXECVE, AUDIT_ARCH_X86_64),
+            libc::SECCOMP_RET_ERRNO | libc::EPERM as u32
+        );
     }
 
     #[test]

@@ -25,7 +25,10 @@ pub struct Features {
 
 impl Features {
     pub fn detect() -> Features {
-        Features { landlock: landlock::abi(), seccomp_notify: seccomp::notify_available() }
+        Features {
+            landlock: landlock::abi(),
+            seccomp_notify: seccomp::notify_available(),
+        }
     }
 
     /// `{"landlock_abi": 7, "seccomp_notify": true}`, with `*_error` fields explaining a `0`
@@ -48,24 +51,43 @@ impl Features {
 fn landlock_why(e: &io::Error) -> String {
     match e.raw_os_error() {
         Some(libc::ENOSYS) => format!("{}: the kernel has no Landlock support", sys::describe(e)),
-        Some(libc::EOPNOTSUPP) => format!("{}: Landlock is built in but not enabled at boot", sys::describe(e)),
-        Some(libc::EPERM) => format!("{}: the container engine's seccomp profile blocks the Landlock system calls", sys::describe(e)),
+        Some(libc::EOPNOTSUPP) => format!(
+            "{}: Landlock is built in but not enabled at boot",
+            sys::describe(e)
+        ),
+        Some(libc::EPERM) => format!(
+            "{}: the container engine's seccomp profile blocks the Landlock system calls",
+            sys::describe(e)
+        ),
         _ => sys::describe(e),
     }
 }
 
 fn landlock_fix(e: &io::Error) -> &'static str {
     match e.raw_os_error() {
-        Some(libc::EPERM) => "run the sandbox with lasso's seccomp profile (the engine's default plus the landlock_* system calls), or set accept_missing = [\"landlock\"] in the profile to accept weaker enforcement explicitly",
-        _ => "boot the host with Landlock enabled (kernel >= 5.13 with CONFIG_SECURITY_LANDLOCK=y and `lsm=landlock,...` on the kernel command line), or set accept_missing = [\"landlock\"] in the profile to accept weaker enforcement explicitly",
+        Some(libc::EPERM) => {
+            "run the sandbox with lasso's seccomp profile (the engine's default plus the landlock_* system calls), or set accept_missing = [\"landlock\"] in the profile to accept weaker enforcement explicitly"
+        }
+        _ => {
+            "boot the host with Landlock enabled (kernel >= 5.13 with CONFIG_SECURITY_LANDLOCK=y and `lsm=landlock,...` on the kernel command line), or set accept_missing = [\"landlock\"] in the profile to accept weaker enforcement explicitly"
+        }
     }
 }
 
 fn seccomp_why(e: &io::Error) -> String {
     match e.raw_os_error() {
-        Some(libc::EOPNOTSUPP) => format!("{}: the kernel does not offer SECCOMP_RET_USER_NOTIF", sys::describe(e)),
-        Some(libc::ENOSYS) => format!("{}: the kernel (or the runtime, e.g. gVisor) does not implement seccomp(2)", sys::describe(e)),
-        Some(libc::EPERM) => format!("{}: the container engine's seccomp profile blocks seccomp(2)", sys::describe(e)),
+        Some(libc::EOPNOTSUPP | libc::EINVAL) => format!(
+            "{}: the kernel does not offer SECCOMP_RET_USER_NOTIF (Linux < 5.0, or gVisor, which implements neither it nor Landlock)",
+            sys::describe(e)
+        ),
+        Some(libc::ENOSYS) => format!(
+            "{}: the kernel (or the runtime, e.g. gVisor) does not implement seccomp(2)",
+            sys::describe(e)
+        ),
+        Some(libc::EPERM) => format!(
+            "{}: the container engine's seccomp profile blocks seccomp(2)",
+            sys::describe(e)
+        ),
         _ => sys::describe(e),
     }
 }
@@ -94,7 +116,11 @@ impl Setup {
             Ok(abi) => Some(*abi),
             Err(_) if cfg.accepts_missing(Feature::Landlock) => None,
             Err(e) => {
-                return Err(SetupError(format!("landlock is not available ({}); {}", landlock_why(e), landlock_fix(e))));
+                return Err(SetupError(format!(
+                    "landlock is not available ({}); {}",
+                    landlock_why(e),
+                    landlock_fix(e)
+                )));
             }
         };
         let seccomp = match &features.seccomp_notify {
@@ -112,7 +138,11 @@ impl Setup {
             None => None,
             Some(abi) => {
                 let files: Vec<String> = set.files.iter().cloned().collect();
-                let plan = Plan::new(&cfg.write_paths, if cfg.whitelist() { Some(&files) } else { None });
+                // Shadow and record must be able to let a would-deny exec run, so only an
+                // enforcing whitelist narrows EXECUTE to the exec set.
+                let narrow =
+                    cfg.whitelist() && cfg.enforcement == crate::config::Enforcement::Enforce;
+                let plan = Plan::new(&cfg.write_paths, if narrow { Some(&files) } else { None });
                 match Ruleset::build(&plan, abi) {
                     Ok(r) => Some(r),
                     Err(_) if cfg.accepts_missing(Feature::Landlock) => None,
@@ -124,7 +154,13 @@ impl Setup {
                 }
             }
         };
-        Ok(Setup { loaded, set, ruleset, seccomp, features })
+        Ok(Setup {
+            loaded,
+            set,
+            ruleset,
+            seccomp,
+            features,
+        })
     }
 
     pub fn landlock(&self) -> bool {
@@ -138,7 +174,14 @@ pub fn exec_set(loaded: &Loaded) -> ExecSet {
     let cfg = &loaded.config;
     let root = Root::system();
     if cfg.whitelist() {
-        ExecSet::build(&root, cfg.gate.programs.iter().chain(&cfg.exec_extra).map(String::as_str))
+        ExecSet::build(
+            &root,
+            cfg.gate
+                .programs
+                .iter()
+                .chain(&cfg.exec_extra)
+                .map(String::as_str),
+        )
     } else {
         ExecSet::build(&root, cfg.exec_extra.iter().map(String::as_str))
     }
@@ -153,16 +196,28 @@ pub struct Layers {
 
 /// Restricts the calling (child) process. With seccomp, the listener is sent over `sock`.
 pub fn restrict(setup: &Setup, layers: Layers, sock: Option<RawFd>) -> Result<(), String> {
-    sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).map_err(|e| format!("PR_SET_NO_NEW_PRIVS failed: {}", sys::describe(&e)))?;
+    // The supervisor is not dumpable and a forked child inherits that until its execve
+    // completes; the supervisor must be able to read this child's memory at its first exec.
+    sys::prctl(libc::PR_SET_DUMPABLE, 1)
+        .map_err(|e| format!("PR_SET_DUMPABLE failed: {}", sys::describe(&e)))?;
+    sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1)
+        .map_err(|e| format!("PR_SET_NO_NEW_PRIVS failed: {}", sys::describe(&e)))?;
     if layers.landlock
         && let Some(r) = &setup.ruleset
     {
-        r.restrict_self().map_err(|e| format!("landlock_restrict_self failed: {}", sys::describe(&e)))?;
+        r.restrict_self()
+            .map_err(|e| format!("landlock_restrict_self failed: {}", sys::describe(&e)))?;
     }
     if layers.seccomp && setup.seccomp {
-        let listener = seccomp::install().map_err(|e| format!("installing the seccomp filter failed: {}", sys::describe(&e)))?;
+        let listener = seccomp::install().map_err(|e| {
+            format!(
+                "installing the seccomp filter failed: {}",
+                sys::describe(&e)
+            )
+        })?;
         let sock = sock.ok_or("no socket to pass the seccomp listener on")?;
-        send_fd(sock, listener.as_raw_fd()).map_err(|e| format!("passing the seccomp listener failed: {}", sys::describe(&e)))?;
+        send_fd(sock, listener.as_raw_fd())
+            .map_err(|e| format!("passing the seccomp listener failed: {}", sys::describe(&e)))?;
     }
     Ok(())
 }
@@ -171,7 +226,14 @@ pub fn restrict(setup: &Setup, layers: Layers, sock: Option<RawFd>) -> Result<()
 pub fn socketpair() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     // SAFETY: `fds` is a valid out array of two ints.
-    sys::cvt(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) })?;
+    sys::cvt(unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    })?;
     // SAFETY: socketpair returned two fresh descriptors owned by nobody else.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
@@ -182,7 +244,10 @@ const CMSG_SPACE_FD: usize = 24;
 /// Sends `fd` with SCM_RIGHTS.
 pub fn send_fd(sock: RawFd, fd: RawFd) -> io::Result<()> {
     let mut byte = [0u8; 1];
-    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
     let mut cbuf = [0u64; CMSG_SPACE_FD / 8];
     // SAFETY: msghdr is plain data; every pointer set below refers to live local buffers, and
     // the CMSG macros only compute addresses inside `cbuf`, whose size is CMSG_SPACE(4).
@@ -206,7 +271,10 @@ pub fn send_fd(sock: RawFd, fd: RawFd) -> io::Result<()> {
 /// sending (the child failed and reported why itself).
 pub fn recv_fd(sock: RawFd) -> io::Result<Option<OwnedFd>> {
     let mut byte = [0u8; 1];
-    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
     let mut cbuf = [0u64; CMSG_SPACE_FD / 8];
     // SAFETY: as in send_fd; the kernel writes at most msg_controllen bytes into `cbuf`, and a
     // received SCM_RIGHTS descriptor is new and owned by this process.
@@ -230,8 +298,12 @@ pub fn recv_fd(sock: RawFd) -> io::Result<Option<OwnedFd>> {
             return Ok(None);
         }
         let c = libc::CMSG_FIRSTHDR(&msg);
-        if c.is_null() || (*c).cmsg_level != libc::SOL_SOCKET || (*c).cmsg_type != libc::SCM_RIGHTS {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "no descriptor in the message"));
+        if c.is_null() || (*c).cmsg_level != libc::SOL_SOCKET || (*c).cmsg_type != libc::SCM_RIGHTS
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "no descriptor in the message",
+            ));
         }
         let fd = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<i32>());
         Ok(Some(OwnedFd::from_raw_fd(fd)))

@@ -56,7 +56,8 @@ pub struct GuardRecord<'a> {
 
 /// One serialised record line (with its trailing newline).
 pub fn line<T: Serialize>(rec: &T) -> Result<Vec<u8>, SpoolError> {
-    let mut v = serde_json::to_vec(rec).map_err(|e| SpoolError::Io(format!("cannot serialise a record: {e}")))?;
+    let mut v = serde_json::to_vec(rec)
+        .map_err(|e| SpoolError::Io(format!("cannot serialise a record: {e}")))?;
     v.push(b'\n');
     Ok(v)
 }
@@ -91,12 +92,26 @@ impl Spool {
             .mode(0o640)
             .custom_flags(libc::O_CLOEXEC)
             .open(dir.join(".lock"))?;
-        Ok(Spool { dir: dir.to_owned(), lock: Some(lock), seg: None, max, full: false, supervisor })
+        Ok(Spool {
+            dir: dir.to_owned(),
+            lock: Some(lock),
+            seg: None,
+            max,
+            full: false,
+            supervisor,
+        })
     }
 
     /// A spool that records nothing (probes: their results go to stdout, not to the log).
     pub fn disabled() -> Spool {
-        Spool { dir: PathBuf::new(), lock: None, seg: None, max: u64::MAX, full: false, supervisor: 0 }
+        Spool {
+            dir: PathBuf::new(),
+            lock: None,
+            seg: None,
+            max: u64::MAX,
+            full: false,
+            supervisor: 0,
+        }
     }
 
     pub fn set_max(&mut self, max: u64) {
@@ -109,12 +124,20 @@ impl Spool {
 
     /// Appends one record line; `sync` fdatasyncs it before returning.
     pub fn append(&mut self, rec: &[u8], sync: bool) -> Result<(), SpoolError> {
-        let Some(lock) = &self.lock else { return Ok(()) };
+        let Some(lock) = &self.lock else {
+            return Ok(());
+        };
         if self.full {
             return Err(SpoolError::Full);
         }
         let lockfd = lock.as_raw_fd();
-        flock(lockfd, libc::LOCK_EX).map_err(|e| SpoolError::Io(format!("flock {}/.lock: {}", self.dir.display(), sys::describe(&e))))?;
+        flock(lockfd, libc::LOCK_EX).map_err(|e| {
+            SpoolError::Io(format!(
+                "flock {}/.lock: {}",
+                self.dir.display(),
+                sys::describe(&e)
+            ))
+        })?;
         let r = self.append_locked(rec, sync);
         // Unlocking cannot meaningfully fail; closing the descriptor would unlock anyway.
         let _ = flock(lockfd, libc::LOCK_UN);
@@ -122,8 +145,10 @@ impl Spool {
     }
 
     fn append_locked(&mut self, rec: &[u8], sync: bool) -> Result<(), SpoolError> {
-        let io_err = |what: &str, e: io::Error| SpoolError::Io(format!("{what}: {}", sys::describe(&e)));
-        let scan = scan(&self.dir).map_err(|e| io_err(&format!("cannot list {}", self.dir.display()), e))?;
+        let io_err =
+            |what: &str, e: io::Error| SpoolError::Io(format!("{what}: {}", sys::describe(&e)));
+        let scan = scan(&self.dir)
+            .map_err(|e| io_err(&format!("cannot list {}", self.dir.display()), e))?;
         if scan.total + rec.len() as u64 > self.max {
             self.full = true;
             let detail = format!(
@@ -138,23 +163,34 @@ impl Spool {
                 event: "spool-full",
                 detail: &detail,
             })?;
-            let (f, _) = self.segment(&scan).map_err(|e| io_err("cannot open a spool segment", e))?;
+            let (f, _) = self
+                .segment(&scan)
+                .map_err(|e| io_err("cannot open a spool segment", e))?;
             // Best effort: the spool is full whether or not this last line lands.
             let _ = sys::write_all(f.as_raw_fd(), &full).and_then(|_| f.sync_data());
             return Err(SpoolError::Full);
         }
-        let (f, name) = self.segment(&scan).map_err(|e| io_err("cannot open a spool segment", e))?;
+        let (f, name) = self
+            .segment(&scan)
+            .map_err(|e| io_err("cannot open a spool segment", e))?;
         // One write(2) per record: O_APPEND makes it atomic with respect to other writers.
         // SAFETY: `rec` is a valid slice for its whole length during the call.
         let n = unsafe { libc::write(f.as_raw_fd(), rec.as_ptr().cast(), rec.len()) };
         if n < 0 {
-            return Err(io_err(&format!("cannot append to {name}"), io::Error::last_os_error()));
+            return Err(io_err(
+                &format!("cannot append to {name}"),
+                io::Error::last_os_error(),
+            ));
         }
         if n as usize != rec.len() {
-            return Err(SpoolError::Io(format!("short write to {name} ({n} of {} bytes)", rec.len())));
+            return Err(SpoolError::Io(format!(
+                "short write to {name} ({n} of {} bytes)",
+                rec.len()
+            )));
         }
         if sync {
-            f.sync_data().map_err(|e| io_err(&format!("cannot fdatasync {name}"), e))?;
+            f.sync_data()
+                .map_err(|e| io_err(&format!("cannot fdatasync {name}"), e))?;
         }
         Ok(())
     }
@@ -163,9 +199,10 @@ impl Spool {
     /// still linked and not over the segment size.
     fn segment(&mut self, scan: &Scan) -> io::Result<(&File, String)> {
         let (num, reuse) = match scan.newest {
-            Some((n, size, ino)) if size <= SEGMENT_MAX => {
-                (n, matches!(&self.seg, Some((c, _, cino)) if *c == n && *cino == ino))
-            }
+            Some((n, size, ino)) if size <= SEGMENT_MAX => (
+                n,
+                matches!(&self.seg, Some((c, _, cino)) if *c == n && *cino == ino),
+            ),
             Some((n, _, _)) => (n + 1, false),
             None => (1, false),
         };
@@ -193,7 +230,11 @@ pub fn segment_name(n: u32) -> String {
 
 fn parse_segment(name: &str) -> Option<u32> {
     let digits = name.strip_prefix("exec-")?.strip_suffix(".jsonl")?;
-    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) { digits.parse().ok() } else { None }
+    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        digits.parse().ok()
+    } else {
+        None
+    }
 }
 
 struct Scan {
@@ -203,7 +244,10 @@ struct Scan {
 }
 
 fn scan(dir: &Path) -> io::Result<Scan> {
-    let mut s = Scan { total: 0, newest: None };
+    let mut s = Scan {
+        total: 0,
+        newest: None,
+    };
     for e in std::fs::read_dir(dir)? {
         let e = e?;
         let Ok(m) = e.metadata() else { continue };
@@ -273,7 +317,13 @@ mod tests {
              \"enforcement\":\"enforce\",\"outcome\":\"denied\",\"rule\":\"not-whitelisted\",\"reason\":\"no\",\
              \"program\":\"rm\",\"landlock\":true}\n"
         );
-        let rec = ExecRecord { rule: None, reason: None, program: None, outcome: "recorded", ..rec };
+        let rec = ExecRecord {
+            rule: None,
+            reason: None,
+            program: None,
+            outcome: "recorded",
+            ..rec
+        };
         let l = String::from_utf8(line(&rec).unwrap()).unwrap();
         assert!(!l.contains("rule") && !l.contains("reason") && !l.contains("program"));
     }
@@ -291,13 +341,19 @@ mod tests {
         let mut s = Spool::open(&d, u64::MAX, 1).unwrap();
         s.append(b"{\"a\":1}\n", false).unwrap();
         s.append(b"{\"a\":2}\n", true).unwrap();
-        assert_eq!(std::fs::read_to_string(d.join("exec-000004.jsonl")).unwrap(), "{\"a\":1}\n{\"a\":2}\n");
+        assert_eq!(
+            std::fs::read_to_string(d.join("exec-000004.jsonl")).unwrap(),
+            "{\"a\":1}\n{\"a\":2}\n"
+        );
         // The host ingests (removes) segment 4 while the supervisor has it open: the next
         // record must land in a linked file, not in the removed one.
         std::fs::remove_file(d.join("exec-000004.jsonl")).unwrap();
         std::fs::remove_file(d.join("exec-000003.jsonl")).unwrap();
         s.append(b"{\"a\":3}\n", false).unwrap();
-        assert_eq!(std::fs::read_to_string(d.join("exec-000001.jsonl")).unwrap(), "{\"a\":3}\n");
+        assert_eq!(
+            std::fs::read_to_string(d.join("exec-000001.jsonl")).unwrap(),
+            "{\"a\":3}\n"
+        );
         std::fs::remove_dir_all(&d).unwrap();
     }
 
@@ -306,12 +362,19 @@ mod tests {
         let d = tmp("full");
         let mut s = Spool::open(&d, 100, 42).unwrap();
         s.append(&[b'x'; 60], false).unwrap();
-        assert!(matches!(s.append(&[b'y'; 60], false), Err(SpoolError::Full)));
+        assert!(matches!(
+            s.append(&[b'y'; 60], false),
+            Err(SpoolError::Full)
+        ));
         assert!(s.is_full());
         assert!(matches!(s.append(b"z", false), Err(SpoolError::Full)));
         let text = std::fs::read_to_string(d.join("exec-000001.jsonl")).unwrap();
-        assert_eq!(text.matches("\"event\":\"spool-full\"").count(), 1, "{text}");
-        assert!(text.contains("\"supervisor\":42") && !text.contains('y'));
+        assert_eq!(
+            text.matches("\"event\":\"spool-full\"").count(),
+            1,
+            "{text}"
+        );
+        assert!(text.contains("\"supervisor\":42") && !text.contains("yyy"));
         std::fs::remove_dir_all(&d).unwrap();
     }
 
@@ -337,7 +400,10 @@ mod tests {
         }
         let text = std::fs::read_to_string(d.join("exec-000001.jsonl")).unwrap();
         assert_eq!(text.lines().count(), 800);
-        assert!(text.lines().all(|l| l.len() == 3000 && l.bytes().all(|b| b == l.as_bytes()[0])));
+        assert!(
+            text.lines()
+                .all(|l| l.len() == 3000 && l.bytes().all(|b| b == l.as_bytes()[0]))
+        );
         std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -33,7 +33,13 @@ use crate::spool::{self, ExecRecord, Spool, SpoolError};
 use crate::sys;
 
 /// Signals the supervisor handles through its signalfd.
-pub const FORWARDED: [libc::c_int; 5] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGWINCH];
+pub const FORWARDED: [libc::c_int; 5] = [
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGWINCH,
+];
 
 /// Supervisor state for one restricted tree.
 pub struct Supervisor {
@@ -52,7 +58,13 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
-    pub fn new(loaded: Loaded, set: ExecSet, spool: Spool, landlock: bool, policy_path: Option<&Path>) -> Supervisor {
+    pub fn new(
+        loaded: Loaded,
+        set: ExecSet,
+        spool: Spool,
+        landlock: bool,
+        policy_path: Option<&Path>,
+    ) -> Supervisor {
         Supervisor {
             loaded,
             set,
@@ -72,7 +84,9 @@ impl Supervisor {
 
     /// Re-reads the policy when the file changed (one stat per notification).
     fn maybe_reload(&mut self) {
-        let Some(path) = &self.policy_path else { return };
+        let Some(path) = &self.policy_path else {
+            return;
+        };
         let stamp = Stamp::of(path);
         if stamp.is_some() && stamp == self.loaded.stamp {
             return;
@@ -104,16 +118,30 @@ impl Supervisor {
         let pid = n.pid as i32;
         let mut mem = Mem::new(pid);
         let is_at = n.nr as u32 == seccomp::NR_EXECVEAT;
-        let (path_addr, argv_addr) = if is_at { (n.args[1], n.args[2]) } else { (n.args[0], n.args[1]) };
-        let read = mem.path(path_addr).and_then(|p| Ok((p, mem.argv(argv_addr)?)));
-        let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).map(|p| p.to_string_lossy().into_owned());
+        let (path_addr, argv_addr) = if is_at {
+            (n.args[1], n.args[2])
+        } else {
+            (n.args[0], n.args[1])
+        };
+        let read = mem
+            .path(path_addr)
+            .and_then(|p| Ok((p, mem.argv(argv_addr)?)));
+        let cwd = std::fs::read_link(format!("/proc/{pid}/cwd"))
+            .map(|p| p.to_string_lossy().into_owned());
         let (requested, argv) = match read {
             Ok(x) => x,
             Err(e) => {
                 if !seccomp::id_valid(listener, n.id) {
                     return None;
                 }
-                return Some(self.fail_closed(pid, "", "", &[], "", &format!("cannot read the exec's arguments: {e}")));
+                return Some(self.fail_closed(
+                    pid,
+                    "",
+                    "",
+                    &[],
+                    "",
+                    &format!("cannot read the exec's arguments: {e}"),
+                ));
             }
         };
         let cwd = cwd.unwrap_or_default();
@@ -137,7 +165,11 @@ impl Supervisor {
             std::fs::canonicalize(&lookup).map(|p| p.to_string_lossy().into_owned())
         };
         let resolve_in = |p: &str| -> io::Result<String> {
-            let q = if p.starts_with('/') { p.to_owned() } else { format!("/proc/{pid}/cwd/{p}") };
+            let q = if p.starts_with('/') {
+                p.to_owned()
+            } else {
+                format!("/proc/{pid}/cwd/{p}")
+            };
             std::fs::canonicalize(q).map(|p| p.to_string_lossy().into_owned())
         };
         // Pre-resolve the loader target too, before the validity check below.
@@ -147,7 +179,14 @@ impl Supervisor {
         let file = match file {
             Ok(f) if !f.ends_with(" (deleted)") => f,
             Ok(f) => {
-                return Some(self.fail_closed(pid, &requested, &f, &argv, &cwd, "the file to execute has been deleted (fexecve of an unlinked or memfd file)"));
+                return Some(self.fail_closed(
+                    pid,
+                    &requested,
+                    &f,
+                    &argv,
+                    &cwd,
+                    "the file to execute has been deleted (fexecve of an unlinked or memfd file)",
+                ));
             }
             // A failed lookup fails the same way the kernel would, without a record: shells
             // and execvp probe every PATH directory this way.
@@ -156,7 +195,10 @@ impl Supervisor {
         self.maybe_reload();
         let enforcement = self.loaded.config.enforcement;
         if self.spool.is_full() {
-            return Some(self.deny_unrecorded(&requested, "the audit spool is full; lasso ingests it on the next command"));
+            return Some(self.deny_unrecorded(
+                &requested,
+                "the audit spool is full; lasso ingests it on the next command",
+            ));
         }
         if let Some(why) = self.broken.clone() {
             return Some(self.fail_closed(pid, &requested, &file, &argv, &cwd, &why));
@@ -183,14 +225,25 @@ impl Supervisor {
         // A prechecked exec stays prechecked only for the first exec of that pid.
         self.prechecked = None;
         let denied = outcome == "denied";
-        let rec = self.record(pid, &requested, &file, &argv, &cwd, outcome, verdict.as_ref());
+        let rec = self.record(
+            pid,
+            &requested,
+            &file,
+            &argv,
+            &cwd,
+            outcome,
+            verdict.as_ref(),
+        );
         if let Err(e) = rec {
             return Some(self.deny_unrecorded(&requested, &e.to_string()));
         }
         if denied {
             if self.loud {
                 let reason = verdict.as_ref().map(|v| v.reason.as_str()).unwrap_or("");
-                sys::eprint_line(&format!("lasso-guard: denied exec of {file} ({}): {reason}", summarize(&argv)));
+                sys::eprint_line(&format!(
+                    "lasso-guard: denied exec of {file} ({}): {reason}",
+                    summarize(&argv)
+                ));
             }
             Some(Answer::Fail(libc::EPERM))
         } else {
@@ -231,8 +284,21 @@ impl Supervisor {
     }
 
     /// Denies an exec the supervisor could not evaluate, recording why when it can.
-    fn fail_closed(&mut self, pid: i32, requested: &str, file: &str, argv: &[String], cwd: &str, why: &str) -> Answer {
-        let v = Verdict { allowed: false, rule: "guard-error".to_owned(), reason: why.to_owned(), program: None };
+    fn fail_closed(
+        &mut self,
+        pid: i32,
+        requested: &str,
+        file: &str,
+        argv: &[String],
+        cwd: &str,
+        why: &str,
+    ) -> Answer {
+        let v = Verdict {
+            allowed: false,
+            rule: "guard-error".to_owned(),
+            reason: why.to_owned(),
+            program: None,
+        };
         if let Err(e) = self.record(pid, requested, file, argv, cwd, "denied", Some(&v)) {
             return self.deny_unrecorded(requested, &e.to_string());
         }
@@ -244,14 +310,22 @@ impl Supervisor {
 
     fn deny_unrecorded(&self, requested: &str, why: &str) -> Answer {
         if self.loud {
-            sys::eprint_line(&format!("lasso-guard: denied exec of {requested}: {why} (fail closed)"));
+            sys::eprint_line(&format!(
+                "lasso-guard: denied exec of {requested}: {why} (fail closed)"
+            ));
         }
         Answer::Fail(libc::EPERM)
     }
 
     /// Appends a `guard` event (timeout, error) to the spool, best effort.
     pub fn guard_event(&mut self, event: &'static str, detail: &str) {
-        let rec = spool::GuardRecord { kind: "guard", ts: crate::timefmt::now(), supervisor: self.me, event, detail };
+        let rec = spool::GuardRecord {
+            kind: "guard",
+            ts: crate::timefmt::now(),
+            supervisor: self.me,
+            event,
+            detail,
+        };
         if let Ok(l) = spool::line(&rec) {
             let _ = self.spool.append(&l, true);
         }
@@ -269,7 +343,9 @@ fn summarize(argv: &[String]) -> String {
 
 /// The parent pid of `pid` from /proc/PID/stat (0 when unknown).
 pub fn ppid(pid: i32) -> i32 {
-    let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0 };
+    let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0;
+    };
     // The command name may contain spaces and parentheses: fields start after the last ')'.
     s.rfind(')')
         .and_then(|i| s[i + 1..].split_whitespace().nth(1))
@@ -317,8 +393,16 @@ pub fn run(
             None => -1,
         };
         let mut fds = [
-            libc::pollfd { fd: sigfd.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: listener.map_or(-1, |l| if listening { l.as_raw_fd() } else { -1 }), events: libc::POLLIN, revents: 0 },
+            libc::pollfd {
+                fd: sigfd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: listener.map_or(-1, |l| if listening { l.as_raw_fd() } else { -1 }),
+                events: libc::POLLIN,
+                revents: 0,
+            },
         ];
         // SAFETY: `fds` is a valid array of two pollfd; negative fds are ignored by poll.
         let r = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout) };
@@ -358,7 +442,13 @@ fn drain_signals(sigfd: &OwnedFd, child: libc::pid_t) -> io::Result<Option<i32>>
         let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
         let size = std::mem::size_of::<libc::signalfd_siginfo>();
         // SAFETY: `info` is writable for `size` bytes.
-        let n = unsafe { libc::read(sigfd.as_raw_fd(), (&mut info as *mut libc::signalfd_siginfo).cast(), size) };
+        let n = unsafe {
+            libc::read(
+                sigfd.as_raw_fd(),
+                (&mut info as *mut libc::signalfd_siginfo).cast(),
+                size,
+            )
+        };
         if n < 0 {
             let e = io::Error::last_os_error();
             if e.raw_os_error() == Some(libc::EAGAIN) {

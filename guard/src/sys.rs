@@ -66,8 +66,12 @@ pub fn errno_name(code: i32) -> String {
 /// `EPERM (Operation not permitted)` style description of an I/O error.
 pub fn describe(err: &io::Error) -> String {
     match err.raw_os_error() {
-        Some(code) => format!("{} ({})", errno_name(code), io::Error::from_raw_os_error(code))
-            .replace(&format!(" (os error {code})"), ""),
+        Some(code) => format!(
+            "{} ({})",
+            errno_name(code),
+            io::Error::from_raw_os_error(code)
+        )
+        .replace(&format!(" (os error {code})"), ""),
         None => err.to_string(),
     }
 }
@@ -91,8 +95,16 @@ pub fn open(path: &str, flags: libc::c_int, mode: libc::mode_t) -> io::Result<Ow
 pub fn prctl(option: libc::c_int, arg2: libc::c_ulong) -> io::Result<()> {
     // SAFETY: the prctl options used by the guard take integer arguments only; unused
     // arguments are passed as 0 as the kernel requires.
-    cvt(unsafe { libc::prctl(option, arg2, 0 as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong) })
-        .map(|_| ())
+    cvt(unsafe {
+        libc::prctl(
+            option,
+            arg2,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    })
+    .map(|_| ())
 }
 
 /// Writes all of `buf` to `fd`, retrying on EINTR and short writes.
@@ -156,7 +168,10 @@ pub fn exit_status(status: libc::c_int) -> i32 {
 }
 
 /// `waitpid(pid, flags)`, retrying on EINTR. `Ok(None)` for WNOHANG with nothing to reap.
-pub fn waitpid(pid: libc::pid_t, flags: libc::c_int) -> io::Result<Option<(libc::pid_t, libc::c_int)>> {
+pub fn waitpid(
+    pid: libc::pid_t,
+    flags: libc::c_int,
+) -> io::Result<Option<(libc::pid_t, libc::c_int)>> {
     loop {
         let mut status = 0;
         // SAFETY: `status` is a valid out pointer for the duration of the call.
@@ -201,7 +216,10 @@ pub fn sigprocmask(how: libc::c_int, set: &libc::sigset_t) -> io::Result<libc::s
 
 /// Current time as (seconds, microseconds) since the Unix epoch, from CLOCK_REALTIME.
 pub fn now_realtime() -> (i64, u32) {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid out pointer; CLOCK_REALTIME always exists.
     unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
     (ts.tv_sec, (ts.tv_nsec / 1000) as u32)
