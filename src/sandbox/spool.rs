@@ -184,6 +184,22 @@ fn segments(spool: &Path) -> Result<Vec<(u32, PathBuf)>, SandboxError> {
     Ok(out)
 }
 
+/// Takes the guard's `<spool>/.lock` (the guard holds it around every append and rotation).
+/// Opened read-only and never created here: the guard, running as the sandbox user, creates
+/// it, and a root-owned file would lock the guard out of its own spool.
+fn lock_spool(run: &RunDir) -> Result<Option<File>, SandboxError> {
+    let path = run.spool_dir().join(".lock");
+    match File::open(&path) {
+        Ok(f) => {
+            f.lock()
+                .map_err(|e| SandboxError::io(format!("locking {}", path.display()), e))?;
+            Ok(Some(f))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(SandboxError::io(format!("opening {}", path.display()), e)),
+    }
+}
+
 fn load_state(path: &Path) -> IngestState {
     fs::read(path)
         .ok()
@@ -225,51 +241,73 @@ pub(crate) fn ingest(
         .map_err(|e| SandboxError::io(format!("locking {}", lock_path.display()), e))?;
     let state_path = run.ingest_state();
     let mut state = load_state(&state_path);
-    let segs = segments(&run.spool_dir())?;
-    let newest = segs.last().map(|(n, _)| *n);
-    let mut budget = MAX_BATCH_BYTES;
-    for (n, path) in &segs {
-        if *n < state.segment {
-            // Fully ingested earlier; its deletion did not happen (crash): finish it now.
-            let _ = fs::remove_file(path);
-            continue;
+
+    // 1. Read what is new, holding the guard's own spool lock so no record is half-written
+    //    and no segment rotates underneath. The lock is held only while reading.
+    let mut chunks: Vec<(u32, PathBuf, Vec<u8>, u64, bool)> = Vec::new();
+    let mut truncated: Vec<(PathBuf, u64, u64)> = Vec::new();
+    {
+        let _guard_lock = lock_spool(run)?;
+        let segs = segments(&run.spool_dir())?;
+        let newest = segs.last().map(|(n, _)| *n);
+        let mut budget = MAX_BATCH_BYTES;
+        for (n, path) in &segs {
+            if *n < state.segment {
+                // Fully ingested earlier; deleting it did not happen (a crash): do it now.
+                let _ = fs::remove_file(path);
+                continue;
+            }
+            if *n > state.segment {
+                state = IngestState {
+                    segment: *n,
+                    offset: 0,
+                };
+            }
+            let mut f = File::open(path)
+                .map_err(|e| SandboxError::io(format!("opening {}", path.display()), e))?;
+            let len = f
+                .metadata()
+                .map_err(|e| SandboxError::io(format!("reading {}", path.display()), e))?
+                .len();
+            if len < state.offset {
+                // The segment shrank: only a tamperer can do that (the workload cannot write it).
+                truncated.push((path.clone(), state.offset, len));
+                state.offset = 0;
+            }
+            let want = (len - state.offset).min(budget);
+            let mut buf = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
+            f.seek(SeekFrom::Start(state.offset))
+                .and_then(|_| Read::by_ref(&mut f).take(want).read_to_end(&mut buf))
+                .map_err(|e| SandboxError::io(format!("reading {}", path.display()), e))?;
+            budget -= want;
+            let complete = buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            buf.truncate(complete);
+            state.offset += complete as u64;
+            let finished = state.offset == len && Some(*n) != newest;
+            chunks.push((*n, path.clone(), buf, state.offset, finished));
+            if budget == 0 {
+                break;
+            }
         }
-        if *n > state.segment {
-            state = IngestState {
-                segment: *n,
-                offset: 0,
-            };
-        }
-        let mut f = File::open(path)
-            .map_err(|e| SandboxError::io(format!("opening {}", path.display()), e))?;
-        let len = f
-            .metadata()
-            .map_err(|e| SandboxError::io(format!("reading {}", path.display()), e))?
-            .len();
-        if len < state.offset {
-            // The segment shrank: only a tamperer can do that (the workload cannot write it).
-            let draft = EntryDraft::new(
-                EntryKind::Exec,
-                "lasso",
-                "spool-truncated",
-                path.display().to_string(),
-                Outcome::Error,
-            )
-            .sandbox(sandbox_id)
-            .detail("expected_at_least", state.offset)
-            .detail("found", len);
-            append(draft)?;
-            report.entries += 1;
-            state.offset = 0;
-        }
-        let want = (len - state.offset).min(budget);
-        let mut buf = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
-        f.seek(SeekFrom::Start(state.offset))
-            .and_then(|_| Read::by_ref(&mut f).take(want).read_to_end(&mut buf))
-            .map_err(|e| SandboxError::io(format!("reading {}", path.display()), e))?;
-        budget -= want;
-        let complete = buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        for line in buf[..complete].split(|&b| b == b'\n') {
+    }
+
+    // 2. Sign them into the audit log, then remember how far we got.
+    for (path, expected, found) in truncated {
+        let draft = EntryDraft::new(
+            EntryKind::Exec,
+            "lasso",
+            "spool-truncated",
+            path.display().to_string(),
+            Outcome::Error,
+        )
+        .sandbox(sandbox_id)
+        .detail("expected_at_least", expected)
+        .detail("found", found);
+        append(draft)?;
+        report.entries += 1;
+    }
+    for (n, _, buf, offset, _) in &chunks {
+        for line in buf.split(|&b| b == b'\n') {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
@@ -297,14 +335,23 @@ pub(crate) fn ingest(
                 alert(ev);
             }
         }
-        state.offset += complete as u64;
-        save_state(&state_path, state)?;
-        let finished = state.offset == len && Some(*n) != newest;
-        if finished {
-            let _ = fs::remove_file(path);
-        }
-        if budget == 0 {
-            break;
+        save_state(
+            &state_path,
+            IngestState {
+                segment: *n,
+                offset: *offset,
+            },
+        )?;
+    }
+
+    // 3. Segments fully ingested (and no longer the one being written) are deleted, under the
+    //    guard's lock so the guard never appends to a file that is going away.
+    if chunks.iter().any(|c| c.4) {
+        let _guard_lock = lock_spool(run)?;
+        for (_, path, _, _, finished) in &chunks {
+            if *finished {
+                let _ = fs::remove_file(path);
+            }
         }
     }
     Ok(report)
