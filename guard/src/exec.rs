@@ -151,7 +151,14 @@ pub fn main(args: &[String]) -> i32 {
 
 fn supervise_program(a: &Args, setup: Setup, spool: Spool, path: &str) -> Result<i32, String> {
     let os = |what: &str, e: std::io::Error| format!("{what} failed: {}", sys::describe(&e));
-    sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1).map_err(|e| os("PR_SET_CHILD_SUBREAPER", e))?;
+    // gVisor does not implement child subreapers (EINVAL). Descendants that are orphaned then
+    // go to PID 1 instead of to us, so the timeout reaches only those still below us; lasso's
+    // host side kills the rest by the exec's environment marker. Any other failure is fatal.
+    match sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {}
+        Err(e) => return Err(os("PR_SET_CHILD_SUBREAPER", e)),
+    }
     sys::prctl(libc::PR_SET_DUMPABLE, 0).map_err(|e| os("PR_SET_DUMPABLE", e))?;
     let mut blocked = supervise::FORWARDED.to_vec();
     blocked.extend([libc::SIGCHLD, libc::SIGTTOU, libc::SIGTTIN]);

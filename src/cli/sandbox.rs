@@ -97,6 +97,12 @@ pub async fn create(args: CreateArgs) -> Result<ExitCode, CliError> {
     let info = svc.create(req, &mut |p| progress.event(p)).await;
     progress.finish();
     let info = info.map_err(|e| CliError::from(e).json(json))?;
+    // Weaker enforcement the profile accepted is said out loud, whatever the output format.
+    for p in &info.probes {
+        if let Some(why) = p.skipped.as_deref().filter(|w| w.contains("accept_missing")) {
+            eprintln!("warning: probe {} was not enforced: {why}", p.name);
+        }
+    }
     if json {
         print_json(&info);
     } else if args.quiet {

@@ -123,7 +123,7 @@ impl GuardProbeReport {
         let failed: Vec<String> = self
             .probes
             .iter()
-            .filter(|p| !p.passed)
+            .filter(|p| !p.passed && p.skipped.is_none())
             .map(|p| format!("{} ({})", p.name, p.detail))
             .collect();
         (!failed.is_empty()).then(|| {
@@ -179,7 +179,7 @@ mod tests {
     #[test]
     fn guard_reports_are_parsed_and_failures_named() {
         let ok = r#"{"probes":[{"name":"raw-socket","passed":true,"detail":"EPERM"},
-            {"name":"metadata","passed":true,"skipped":"network full"}],"kernel":{"landlock_abi":7}}"#;
+            {"name":"metadata","passed":false,"skipped":"network full"}],"kernel":{"landlock_abi":7}}"#;
         let r = parse_guard_report(Some(0), ok, "").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.failures(), None);
         assert_eq!(r.probes[1].skipped.as_deref(), Some("network full"));
