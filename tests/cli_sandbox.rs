@@ -263,8 +263,26 @@ fn concurrent_execs_from_several_processes_keep_one_chain() {
     let log = info["audit_log"].as_str().unwrap();
     let (out, report) = l.json(&["audit", "verify", log, "--json"]);
     assert_ok(&["audit", "verify"], &out);
-    // create + 4 commands + 4 violations
-    assert_eq!(report["entries"], 9, "{report}");
+    // The probes, create, 4 commands, 4 violations, and the guard's record of each command's
+    // exec inside the sandbox.
+    let text = std::fs::read_to_string(log).unwrap();
+    let count = |t: &str| {
+        text.lines()
+            .filter(|l| serde_json::from_str::<Value>(l).unwrap()["type"] == t)
+            .count()
+    };
+    assert_eq!(
+        (
+            count("lifecycle"),
+            count("command"),
+            count("violation"),
+            count("exec")
+        ),
+        (1, 4, 4, 4),
+        "{text}"
+    );
+    assert!(count("probe") >= 6, "{text}");
+    assert_eq!(report["entries"], text.lines().count(), "{report}");
 }
 
 #[test]

@@ -99,7 +99,11 @@ pub async fn create(args: CreateArgs) -> Result<ExitCode, CliError> {
     let info = info.map_err(|e| CliError::from(e).json(json))?;
     // Weaker enforcement the profile accepted is said out loud, whatever the output format.
     for p in &info.probes {
-        if let Some(why) = p.skipped.as_deref().filter(|w| w.contains("accept_missing")) {
+        if let Some(why) = p
+            .skipped
+            .as_deref()
+            .filter(|w| w.contains("accept_missing"))
+        {
             eprintln!("warning: probe {} was not enforced: {why}", p.name);
         }
     }
