@@ -107,6 +107,28 @@ fn bench(c: &mut Criterion) {
         });
         group.finish();
     }
+    // What the in-sandbox guard asks for each exec it intercepts.
+    let execs: Vec<Vec<String>> = [
+        &["ls", "-la"][..],
+        &["git", "status", "--short"],
+        &["grep", "-rn", "TODO", "src"],
+        &["python3", "-m", "pytest", "-q"],
+        &["sh", "-c", "for f in *; do echo \"$f\"; done"],
+        &["rm", "-rf", "build"],
+    ]
+    .iter()
+    .map(|a| a.iter().map(|s| (*s).to_string()).collect())
+    .collect();
+    let mut group = c.benchmark_group("gate/exec");
+    group.throughput(Throughput::Elements(execs.len() as u64));
+    group.bench_function("development", |b| {
+        b.iter(|| {
+            for argv in &execs {
+                black_box(dev.check_exec_in(black_box(argv), "/workspace/src"));
+            }
+        });
+    });
+    group.finish();
 }
 
 criterion_group!(benches, bench);
