@@ -1,7 +1,9 @@
 //! Fuzzes the command gate with arbitrary input under three policies (a development
 //! whitelist with code evaluation off, the same with shell operators off, and an open
 //! blacklist with code evaluation on). Every input must get a decision without panicking, and
-//! a decision must be consistent: a plan exactly when allowed, and a non-empty reason.
+//! a decision must be consistent: a plan exactly when allowed, and a non-empty reason. The same
+//! bytes split at NUL are also decided as an argv the in-sandbox guard intercepted (the first
+//! part is the working directory), which must likewise never panic.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -62,5 +64,11 @@ fuzz_target!(|data: &[u8]| {
         let verdict = gate.check(&command);
         assert_eq!(verdict.plan.is_some(), verdict.decision.allowed);
         assert!(!verdict.decision.reason.is_empty());
+        let mut parts = command.split('\0').map(str::to_owned);
+        let cwd = parts.next().unwrap_or_default();
+        let argv: Vec<String> = parts.collect();
+        let d = gate.check_exec_in(&argv, &cwd);
+        assert!(!d.reason.is_empty());
+        assert!(!argv.is_empty() || !d.allowed);
     }
 });

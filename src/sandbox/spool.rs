@@ -478,6 +478,31 @@ mod tests {
         assert_eq!(drafts[1].target, "pwd");
     }
 
+    proptest::proptest! {
+        /// Whatever a spool line holds, it becomes exactly one entry and never a panic; a
+        /// line that is not a record is kept raw, with outcome `error`.
+        #[test]
+        fn any_line_becomes_one_entry(line in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let (d, _) = draft_for(&line, "s");
+            proptest::prop_assert_eq!(d.sandbox_id.as_deref(), Some("s"));
+            if serde_json::from_slice::<SpoolRecord>(&line).is_err() {
+                proptest::prop_assert_eq!(d.action.as_str(), "spool-unreadable");
+                proptest::prop_assert_eq!(d.outcome, Outcome::Error);
+            }
+        }
+
+        /// Every argv survives into the entry's detail unchanged, and its display quotes
+        /// anything a shell would read.
+        #[test]
+        fn argv_is_kept_exactly(argv in proptest::collection::vec(".{0,12}", 1..6)) {
+            let line = serde_json::json!({"kind": "exec", "argv": argv, "outcome": "denied"}).to_string();
+            let (d, alert) = draft_for(line.as_bytes(), "s");
+            proptest::prop_assert_eq!(&d.detail["argv"], &serde_json::json!(argv));
+            proptest::prop_assert_eq!(d.outcome, Outcome::Blocked);
+            proptest::prop_assert!(alert.is_some());
+        }
+    }
+
     #[test]
     fn guard_events_are_recorded() {
         let line = br#"{"kind":"guard","ts":"t","supervisor":1,"event":"spool-full","detail":"x"}"#;
