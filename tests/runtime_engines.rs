@@ -18,6 +18,8 @@
 mod images;
 #[path = "runtime_engines/network.rs"]
 mod network;
+#[path = "runtime_engines/seccomp.rs"]
+mod seccomp;
 #[path = "runtime_engines/support.rs"]
 mod support;
 

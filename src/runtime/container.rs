@@ -374,17 +374,26 @@ impl Engine {
                     .id
             }
             EngineKind::Podman => {
-                let body =
-                    serde_json::to_vec(&create::podman_body(spec, &workspace)).map_err(|e| {
-                        RuntimeError::Protocol {
-                            engine: self.kind,
-                            op: op.clone(),
-                            message: e.to_string(),
-                        }
-                    })?;
+                // libpod reads the profile from a path at create time; it is not needed after.
+                let seccomp_file = match &spec.seccomp_profile {
+                    Some(json) => Some(TempProfile::write(json)?),
+                    None => None,
+                };
+                let body = serde_json::to_vec(&create::podman_body(
+                    spec,
+                    &workspace,
+                    seccomp_file.as_ref().map(|f| f.0.as_path()),
+                ))
+                .map_err(|e| RuntimeError::Protocol {
+                    engine: self.kind,
+                    op: op.clone(),
+                    message: e.to_string(),
+                })?;
                 let r = self
                     .raw("POST", "/libpod/containers/create", Some(&body))
-                    .await?;
+                    .await;
+                drop(seccomp_file);
+                let r = r?;
                 if !r.is_success() {
                     let e = RuntimeError::from_status(
                         self.kind,
@@ -619,6 +628,41 @@ impl Engine {
         } else {
             e
         }
+    }
+}
+
+/// A seccomp profile written for libpod to read, removed when dropped.
+struct TempProfile(std::path::PathBuf);
+
+impl TempProfile {
+    fn write(json: &str) -> Result<TempProfile, RuntimeError> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = std::env::temp_dir().join(format!(
+            "lasso-seccomp-{}-{}.json",
+            std::process::id(),
+            super::exec::new_marker()
+        ));
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .and_then(|mut f| f.write_all(json.as_bytes()).map(|()| f))
+            .map_err(|e| {
+                RuntimeError::spec(
+                    "seccomp_profile",
+                    format!("cannot write {}: {e}", path.display()),
+                )
+            })?;
+        let _ = f.flush();
+        Ok(TempProfile(path))
+    }
+}
+
+impl Drop for TempProfile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

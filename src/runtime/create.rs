@@ -171,7 +171,13 @@ pub(crate) fn docker_body(spec: &SandboxSpec, workspace: &Path) -> ContainerCrea
         readonly_rootfs: Some(true),
         cap_drop: Some(vec!["ALL".to_string()]),
         cap_add: Some(Vec::new()),
-        security_opt: Some(vec!["no-new-privileges".to_string()]),
+        security_opt: Some({
+            let mut opts = vec!["no-new-privileges".to_string()];
+            if let Some(profile) = &spec.seccomp_profile {
+                opts.push(format!("seccomp={profile}"));
+            }
+            opts
+        }),
         memory: Some(memory),
         memory_swap: Some(memory),
         nano_cpus: Some(i64::try_from(spec.nano_cpus).unwrap_or(i64::MAX)),
@@ -222,7 +228,12 @@ pub(crate) fn docker_body(spec: &SandboxSpec, workspace: &Path) -> ContainerCrea
 }
 
 /// Podman's libpod create body (`POST /libpod/containers/create`).
-pub(crate) fn podman_body(spec: &SandboxSpec, workspace: &Path) -> Value {
+/// `seccomp_path`: where [`SandboxSpec::seccomp_profile`] was written (libpod takes a path).
+pub(crate) fn podman_body(
+    spec: &SandboxSpec,
+    workspace: &Path,
+    seccomp_path: Option<&Path>,
+) -> Value {
     let tmpfs = |dest: &str, opts: Vec<String>| json!({"destination": dest, "type": "tmpfs", "source": "tmpfs", "options": opts});
     let base = |exec: bool, size: u64| -> Vec<String> {
         vec![
@@ -312,6 +323,12 @@ pub(crate) fn podman_body(spec: &SandboxSpec, workspace: &Path) -> Value {
         if !spec.masked_paths.is_empty() {
             m.insert("mask".into(), json!(spec.masked_paths));
         }
+        if let Some(path) = seccomp_path {
+            m.insert(
+                "seccomp_profile_path".into(),
+                json!(path.display().to_string()),
+            );
+        }
         if let Some(r) = &spec.oci_runtime {
             // Ignored by Podman 4 (see module docs) but honoured by libpod versions that
             // support it; the runtime is verified after create in any case.
@@ -365,7 +382,7 @@ mod tests {
         assert_eq!(m("/.lasso/spool")["ReadOnly"], json!(false));
         assert_eq!(m("/workspace")["ReadOnly"], json!(false));
 
-        let p = podman_body(&guarded(), Path::new("/srv/ws"));
+        let p = podman_body(&guarded(), Path::new("/srv/ws"), None);
         assert_eq!(p["entrypoint"], json!(["/.lasso/guard", "init"]));
         assert_eq!(p["init"], json!(false));
         let mounts = p["mounts"].as_array().unwrap();
@@ -456,7 +473,7 @@ mod tests {
 
     #[test]
     fn podman_body_is_hardened() {
-        let v = podman_body(&spec(), Path::new("/srv/ws"));
+        let v = podman_body(&spec(), Path::new("/srv/ws"), None);
         assert_eq!(v["cap_drop"], json!(["ALL"]));
         assert_eq!(v["no_new_privileges"], json!(true));
         assert_eq!(v["read_only_filesystem"], json!(true));
@@ -519,7 +536,7 @@ mod tests {
             size_bytes: 8192,
             exec: true,
         }];
-        let v = podman_body(&s, Path::new("/srv/ws"));
+        let v = podman_body(&s, Path::new("/srv/ws"), None);
         assert_eq!(v["oci_runtime"], json!("runsc"));
         assert_eq!(v["mask"], json!(["/workspace/secrets"]));
         assert_eq!(v["netns"], json!({"nsmode": "bridge"}));

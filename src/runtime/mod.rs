@@ -31,6 +31,7 @@ mod image;
 mod info;
 mod network;
 mod reap;
+mod seccomp;
 mod spec;
 
 pub use connect::{ConnectAttempt, ConnectOptions, Engine, EngineKind};
@@ -48,6 +49,7 @@ pub use image::{
     build_debian_rootfs, check_static_elf, debian_mirror_from_sources, validate_package_name,
 };
 pub use info::{EngineInfo, OciRuntime};
+pub use seccomp::{DEFAULT_PROFILE_PATH, GUARD_SYSCALLS, guard_profile, guard_profile_from};
 pub use spec::{
     GUARD_BINARY, GUARD_POLICY_DIR, GUARD_SPOOL_DIR, GuardMounts, HOME_DIR, NetworkSpec,
     SANDBOX_GID, SANDBOX_UID, SANDBOX_USER, SandboxSpec, TmpfsMount, WORKSPACE_DIR,

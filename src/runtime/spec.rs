@@ -109,6 +109,9 @@ pub struct SandboxSpec {
     /// The in-sandbox guard; `None` runs the engine's init and no in-sandbox enforcement
     /// (used only by the runtime's own tests: the service always sets it).
     pub guard: Option<GuardMounts>,
+    /// A seccomp profile (JSON) replacing the engine's default; `None` keeps the default.
+    /// Only ever the default plus the guard's system calls (see `seccomp.rs`).
+    pub seccomp_profile: Option<String>,
 }
 
 impl SandboxSpec {
@@ -137,6 +140,7 @@ impl SandboxSpec {
             oci_runtime: None,
             network: NetworkSpec::None,
             guard: None,
+            seccomp_profile: None,
         }
     }
 

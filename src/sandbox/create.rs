@@ -12,6 +12,7 @@ use super::images::{self, ImageProgress};
 use super::labels::{self, SandboxInfo};
 use super::probe;
 use super::service::{CreateRequest, SandboxService};
+use super::system_check;
 use crate::audit::{self, EntryDraft, EntryKind, Outcome};
 use crate::config::{Isolation, NetworkMode, Profile};
 use crate::policy::Gate;
@@ -188,27 +189,57 @@ impl SandboxService {
             run.remove();
             return Err(e);
         }
-        let container = match engine.launch_sandbox(&spec).await {
-            Ok(c) => c,
-            Err(e) => {
+        // At most two attempts: with the engine's default seccomp profile, and, only when that
+        // profile blocks the guard's system calls, with lasso's (the default plus exactly those).
+        let (container, report) = loop {
+            let container = match engine.launch_sandbox(&spec).await {
+                Ok(c) => c,
+                Err(e) => {
+                    run.remove();
+                    return Err(e.into());
+                }
+            };
+            if let Err(problem) = probe::self_test(engine, &container, &spec).await {
+                let _ = engine.remove_sandbox(&container, None).await;
                 run.remove();
-                return Err(e.into());
+                return Err(SandboxError::SelfTest(problem));
+            }
+            match probe::guard_probes(engine, &container).await {
+                Ok(report) => break (container, report),
+                Err(why)
+                    if spec.seccomp_profile.is_none()
+                        && spec.oci_runtime.is_none()
+                        && probe::seccomp_blocked(
+                            &why,
+                            system_check::landlock_abi().is_some(),
+                            system_check::seccomp_notify_available(),
+                        ) =>
+                {
+                    let _ = engine.remove_sandbox(&container, None).await;
+                    match crate::runtime::guard_profile_from(Path::new(
+                        crate::runtime::DEFAULT_PROFILE_PATH,
+                    )) {
+                        Ok(profile) => spec.seccomp_profile = Some(profile),
+                        Err(e) => {
+                            run.remove();
+                            return Err(SandboxError::Guard(format!("{why}; and {e}")));
+                        }
+                    }
+                    spec.labels
+                        .insert(labels::SECCOMP.to_string(), "lasso".to_string());
+                }
+                Err(why) => {
+                    self.record_failed_create(&audit_log, &req.actor, &id, &name, &why);
+                    let _ = engine.remove_sandbox(&container, None).await;
+                    run.remove();
+                    return Err(SandboxError::Guard(why));
+                }
             }
         };
         let fail = |problem: SandboxError| async {
             let _ = engine.remove_sandbox(&container, None).await;
             run.remove();
             problem
-        };
-        if let Err(problem) = probe::self_test(engine, &container, &spec).await {
-            return Err(fail(SandboxError::SelfTest(problem)).await);
-        }
-        let report = match probe::guard_probes(engine, &container).await {
-            Ok(r) => r,
-            Err(why) => {
-                self.record_failed_create(&audit_log, &req.actor, &id, &name, &why);
-                return Err(fail(SandboxError::Guard(why)).await);
-            }
         };
         // The probes are the sandbox's first audit entries, whatever their result.
         for p in &report.probes {

@@ -27,6 +27,8 @@ pub const NETWORK_NOTE: &str = "lasso.network.note";
 pub const VERSION: &str = "lasso.version";
 /// SHA-256 of the in-sandbox guard binary the sandbox runs.
 pub const GUARD: &str = "lasso.guard";
+/// `lasso` when the sandbox runs with lasso's seccomp profile instead of the engine's default.
+pub const SECCOMP: &str = "lasso.seccomp";
 /// The sandbox's host run directory (guard policy and audit spool).
 pub const RUN_DIR: &str = "lasso.run_dir";
 

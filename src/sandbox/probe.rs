@@ -151,6 +151,21 @@ pub async fn guard_probes(engine: &Engine, container: &str) -> Result<GuardProbe
     parse_guard_report(out.exit_code, &out.stdout_text(), &out.stderr_text())
 }
 
+/// How the guard says that the engine's seccomp profile, not the kernel, refuses one of its
+/// system calls (`guard/src/setup.rs`; a test keeps the two in step).
+const SECCOMP_BLOCKED: &str = "the container engine's seccomp profile blocks";
+
+/// Whether a guard failure is the engine's seccomp profile refusing the guard's system calls
+/// (then lasso's own profile, the default plus those calls, fixes it): the guard says so
+/// (EPERM), or it reports a feature missing that this same kernel has (profiles whose
+/// default errno is ENOSYS, like containers-common's, make a blocked call look absent).
+/// Only meaningful for runc-style runtimes, which share the host kernel.
+pub(crate) fn seccomp_blocked(why: &str, host_landlock: bool, host_notify: bool) -> bool {
+    why.contains(SECCOMP_BLOCKED)
+        || (host_landlock && why.contains("landlock is not available"))
+        || (host_notify && why.contains("seccomp-notify is not available"))
+}
+
 pub(crate) fn parse_guard_report(
     exit_code: Option<i64>,
     stdout: &str,
@@ -175,6 +190,26 @@ pub(crate) fn parse_guard_report(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_guard_says_seccomp_blocked_the_way_lasso_looks_for_it() {
+        let guard_setup = include_str!("../../guard/src/setup.rs");
+        assert!(guard_setup.contains(SECCOMP_BLOCKED));
+        assert!(seccomp_blocked(
+            "lasso-guard: landlock is not available (EPERM: the container engine's seccomp \
+             profile blocks the Landlock system calls); run ...",
+            false,
+            false
+        ));
+        let enosys = "lasso-guard: landlock is not available (ENOSYS ...)";
+        assert!(!seccomp_blocked(enosys, false, true));
+        assert!(seccomp_blocked(enosys, true, false));
+        assert!(!seccomp_blocked(
+            "lasso-guard: exec: bad policy",
+            true,
+            true
+        ));
+    }
 
     #[test]
     fn guard_reports_are_parsed_and_failures_named() {

@@ -139,7 +139,12 @@ impl SandboxService {
         }
         items.push(match landlock_abi() {
             Some(abi) => item("landlock", Ok, format!("kernel Landlock ABI {abi}"), None),
-            None => item("landlock", Warn, "the kernel does not offer Landlock", Some("use a kernel ≥ 5.13 with landlock in the lsm= list (in-sandbox enforcement needs it)")),
+            None => item("landlock", Fail, "the kernel does not offer Landlock; sandboxes are refused unless their profile accepts running without it", Some("use a kernel ≥ 5.13 with landlock in the lsm= list, or set [guard] accept_missing = [\"landlock\"] in the profile")),
+        });
+        items.push(if seccomp_notify_available() {
+            item("seccomp user notification", Ok, "available (the guard checks every exec inside sandboxes)", None)
+        } else {
+            item("seccomp user notification", Fail, "the kernel does not offer SECCOMP_RET_USER_NOTIF; sandboxes are refused unless their profile accepts running without it", Some("use a kernel ≥ 5.5, or set [guard] accept_missing = [\"seccomp-notify\"] in the profile"))
         });
         items.push(item("host cgroup layout", Ok, host_cgroup_layout(), None));
         let ok = items.iter().all(|i| i.status != Fail);
@@ -162,8 +167,26 @@ fn host_cgroup_layout() -> String {
     }
 }
 
+/// Whether the kernel offers seccomp user notification (`SECCOMP_RET_USER_NOTIF`).
+pub(crate) fn seccomp_notify_available() -> bool {
+    const SECCOMP_GET_ACTION_AVAIL: libc::c_uint = 2;
+    const SECCOMP_RET_USER_NOTIF: u32 = 0x7fc0_0000;
+    let action = SECCOMP_RET_USER_NOTIF;
+    // SAFETY: SECCOMP_GET_ACTION_AVAIL only reads the u32 the pointer refers to, which lives
+    // on this stack frame for the duration of the call; it installs nothing.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            SECCOMP_GET_ACTION_AVAIL,
+            0u32,
+            &action as *const u32,
+        )
+    };
+    r == 0
+}
+
 /// The kernel's Landlock ABI version, if Landlock is available.
-fn landlock_abi() -> Option<i64> {
+pub(crate) fn landlock_abi() -> Option<i64> {
     const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
     // SAFETY: with a null attribute pointer, size 0 and the VERSION flag, the syscall only
     // returns the ABI version (or an error); it reads and writes no memory.
@@ -185,5 +208,7 @@ mod tests {
         if let Some(abi) = super::landlock_abi() {
             assert!((1..100).contains(&abi));
         }
+        // This machine's kernel (6.x) has it; a failure here would mean the probe is wrong.
+        assert!(super::seccomp_notify_available());
     }
 }
