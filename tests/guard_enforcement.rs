@@ -172,6 +172,43 @@ fn shadow_mode_lets_it_run_and_records_would_deny() {
 }
 
 #[test]
+fn record_mode_lets_everything_run_and_records_every_exec() {
+    let Some(l) = Lasso::with_engine("record_mode_lets_everything_run_and_records_every_exec")
+    else {
+        return;
+    };
+    let profile = write_project_profile(
+        l.work_path(),
+        "recorded",
+        &guarded_profile("[guard]\nenforcement = \"record\"\n"),
+    );
+    let info = create(&l, &profile, "r");
+    write_work(&l, "victim", "x\n");
+    write_work(&l, "inner.sh", "rm -f victim\nls > /dev/null\n");
+    let (out, v) = l.json(&["exec", "r", "--json", "--", "sh", "inner.sh"]);
+    assert_eq!(code(&out), 0, "{v}");
+    assert!(
+        !l.work_path().join("victim").exists(),
+        "record mode must let rm run"
+    );
+    assert_eq!(
+        v["guard_denials"],
+        serde_json::json!([]),
+        "nothing is evaluated: {v}"
+    );
+    let entries = audit_entries(info["audit_log"].as_str().unwrap());
+    let recorded: Vec<&str> = entries
+        .iter()
+        .filter(|e| e["type"] == "exec" && e["detail"]["outcome"] == "recorded")
+        .filter_map(|e| e["detail"]["argv"][0].as_str())
+        .collect();
+    assert!(
+        recorded.contains(&"rm") && recorded.contains(&"ls"),
+        "{recorded:?}"
+    );
+}
+
+#[test]
 fn the_guards_timeout_kills_everything_the_command_started() {
     let Some(l) = Lasso::with_engine("the_guards_timeout_kills_everything_the_command_started")
     else {
