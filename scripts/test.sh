@@ -16,6 +16,22 @@ for rt in docker podman; do
   LASSO_RUNTIME=$rt LASSO_HOME="$log_dir/home-$rt" target/debug/lasso image bootstrap
 done
 
+# The end-to-end MCP test drives `lasso mcp` with the official Python MCP SDK (PyPI `mcp`),
+# installed in a virtualenv; LASSO_REQUIRE_MCP_CLIENT=1 makes a missing client a failure.
+echo "== python MCP client (target/mcp-venv)"
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q python3-venv >/tmp/lasso-apt-venv.log 2>&1 || { tail -30 /tmp/lasso-apt-venv.log; exit 1; }
+fi
+if ! target/mcp-venv/bin/python -c 'import mcp' >/dev/null 2>&1; then
+  rm -rf target/mcp-venv
+  python3 -m venv target/mcp-venv
+  target/mcp-venv/bin/pip install -q --disable-pip-version-check mcp
+fi
+export LASSO_MCP_PYTHON="$PWD/target/mcp-venv/bin/python"
+export LASSO_REQUIRE_MCP_CLIENT=1
+
 status=0
 echo "== the in-sandbox guard's own tests (real kernel: Landlock, seccomp notify)"
 cargo test --locked --manifest-path guard/Cargo.toml 2>&1 | tee "$log_dir/guard.log" || status=1

@@ -2,7 +2,7 @@
 //!
 //! Layers (dependencies point downwards only; see docs/architecture.md):
 //!
-//! * front ends — [`cli`] (and later the TUI, REST, MCP); the library itself is the SDK;
+//! * front ends — [`cli`], [`mcp`] (and later the TUI, REST); the library itself is the SDK;
 //! * service — [`sandbox`], the one API every front end calls;
 //! * mechanisms — [`runtime`] (Docker/Podman through bollard; nothing else imports it) and
 //!   [`audit`] (the HMAC-chained log);
@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod mcp;
 pub mod policy;
 pub mod runtime;
 pub mod sandbox;

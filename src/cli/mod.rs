@@ -2,7 +2,7 @@
 //! service or the pure layers, render text or JSON. The command tree mirrors the files:
 //! `sandbox.rs` (create/exec/status/stop), `mode.rs`, `why.rs`, `profile.rs` and
 //! `profile_share.rs` (profile + init),
-//! `audit.rs`, `image.rs`, `check.rs`. Nothing here talks to the engine or writes the audit
+//! `audit.rs`, `image.rs`, `check.rs`, `mcp.rs` (the MCP server, see `crate::mcp`). Nothing here talks to the engine or writes the audit
 //! log itself.
 //!
 //! Output contract: `--json` prints exactly one JSON document on stdout and nothing else;
@@ -13,6 +13,7 @@
 mod audit;
 mod check;
 mod image;
+mod mcp;
 mod mode;
 mod output;
 mod profile;
@@ -72,6 +73,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Build sandbox images locally (no registry needed).
     Image(image::ImageArgs),
+    /// Serve the Model Context Protocol on stdio (or print a client's configuration).
+    Mcp(mcp::McpArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -89,6 +92,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Profile(args) => profile::run(args),
         Command::Init(args) => profile::run_init(args),
         Command::Audit(args) => audit::run(args),
+        // Its own multi-threaded runtime (see cli/mcp.rs).
+        Command::Mcp(args) => mcp::run(args),
         other => block_on(async move {
             match other {
                 Command::Check(args) => check::run(args).await,
@@ -99,7 +104,9 @@ pub fn run(cli: Cli) -> ExitCode {
                 Command::Image(args) => image::run(args).await,
                 Command::Mode(args) => mode::run(args).await,
                 Command::Why(args) => why::run_sandbox(args).await,
-                Command::Profile(_) | Command::Init(_) | Command::Audit(_) => Ok(ExitCode::SUCCESS),
+                Command::Profile(_) | Command::Init(_) | Command::Audit(_) | Command::Mcp(_) => {
+                    Ok(ExitCode::SUCCESS)
+                }
             }
         }),
     };

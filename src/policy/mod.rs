@@ -195,6 +195,18 @@ impl Gate {
         })
     }
 
+    /// The hidden path (as the profile writes it) that the absolute in-sandbox path `path`
+    /// is, lies under, or could match; `None` when `path` reaches none. Lexical, like every
+    /// path check of the gate: front ends that touch files themselves (the MCP file tools)
+    /// use it so a file a command could not read is not readable another way.
+    pub fn hidden_path(&self, path: &str) -> Option<&str> {
+        let normalised = paths::normalize_abs(path);
+        self.hidden
+            .iter()
+            .find(|h| h.reached_by(&normalised))
+            .map(|h| h.shown.as_str())
+    }
+
     /// The policy this gate was built from.
     pub fn policy(&self) -> &GatePolicy {
         &self.policy

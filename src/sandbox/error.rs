@@ -46,6 +46,13 @@ pub enum SandboxError {
     Guard(String),
     #[error("image: {0}")]
     Image(String),
+    /// A file tool refused the path (outside the workspace, `..`, a symlink, a hidden path, a
+    /// special file, too large); audited as `blocked`.
+    #[error("file `{path}` refused: {reason}")]
+    FileRefused { path: String, reason: String },
+    /// A file tool could not do what was asked (an I/O error); audited as `error`.
+    #[error("file `{path}`: {reason}")]
+    FileFailed { path: String, reason: String },
     #[error("{context}: {source}")]
     Io {
         context: String,

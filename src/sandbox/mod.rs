@@ -18,6 +18,7 @@
 mod create;
 mod error;
 mod events;
+mod files;
 mod guard;
 mod images;
 mod labels;
@@ -30,13 +31,15 @@ mod system_check;
 
 pub use error::SandboxError;
 pub use events::{Event, EventBus};
+pub use files::{FileRead, FileWritten, MAX_FILE_BYTES};
 pub use guard::{GuardPolicyFile, RunDir, SPOOL_MAX_BYTES, guard_digest};
 pub use images::{ImageProgress, base_image_for, build_profile_image, ensure_base};
 pub use labels::{SandboxInfo, SandboxProblem};
 pub use mode::{ModeChange, container_name, mode_file, read_mode};
 pub use probe::{GuardProbe, GuardProbeReport};
 pub use service::{
-    CreateRequest, ExecOutcome, ExecResult, GuardDenial, SandboxService, ServiceOptions,
+    CreateRequest, ExecOptions, ExecOutcome, ExecResult, GuardDenial, SandboxService,
+    ServiceOptions,
 };
 pub use spool::IngestReport;
 pub use system_check::{CheckItem, CheckReport, CheckStatus};

@@ -94,6 +94,14 @@ pub struct GuardDenial {
     pub enforced: bool,
 }
 
+/// How to run one command beyond what the profile says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecOptions {
+    /// A shorter limit than the profile's `max_execution_seconds` (a longer one is ignored:
+    /// the profile's limit always applies).
+    pub timeout: Option<Duration>,
+}
+
 /// `exec`'s answer: the gate refused (with its decision) or the command ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExecOutcome {
@@ -274,12 +282,30 @@ impl SandboxService {
         Ok(compiled)
     }
 
+    /// The profile a sandbox runs under now: the one stored on its container, narrowed by
+    /// its current mode (what its next command is decided by).
+    pub fn effective_profile(&self, info: &SandboxInfo) -> Result<Profile, SandboxError> {
+        Ok(self.gate_for(info)?.1.clone())
+    }
+
     /// Gates, runs and audits one command in a sandbox.
     pub async fn exec(
         &self,
         query: &str,
         command: &str,
         actor: &str,
+    ) -> Result<ExecOutcome, SandboxError> {
+        self.exec_with(query, command, actor, &ExecOptions::default())
+            .await
+    }
+
+    /// [`SandboxService::exec`] with options (a shorter timeout).
+    pub async fn exec_with(
+        &self,
+        query: &str,
+        command: &str,
+        actor: &str,
+        options: &ExecOptions,
     ) -> Result<ExecOutcome, SandboxError> {
         let info = self.get(query).await?;
         if info.state != "running" {
@@ -329,7 +355,9 @@ impl SandboxService {
             ExecPlan::Argv(argv) => argv,
             ExecPlan::Shell(cmd) => vec!["/bin/sh".to_string(), "-c".to_string(), cmd],
         };
-        let timeout = Duration::from_secs(u64::from(profile.commands.max_execution_seconds));
+        let limit = Duration::from_secs(u64::from(profile.commands.max_execution_seconds));
+        // A caller may only shorten the profile's limit, never extend it.
+        let timeout = options.timeout.map_or(limit, |t| t.min(limit));
         let engine = self.engine().await?;
         let request = ExecRequest::new(argv)
             .timeout(timeout)

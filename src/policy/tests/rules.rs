@@ -785,3 +785,19 @@ fn directory_tracking() {
     allowed(&g, "cd '~' && ls");
     allowed(&g, "cd -- src && cat ../README.md");
 }
+
+#[test]
+fn hidden_path_helper_matches_what_commands_may_not_reach() {
+    let g = dev();
+    assert_eq!(g.hidden_path("/workspace/.env"), Some("/workspace/.env"));
+    assert_eq!(g.hidden_path("/workspace/./.env"), Some("/workspace/.env"));
+    assert_eq!(
+        g.hidden_path("/workspace/.env/inner"),
+        Some("/workspace/.env")
+    );
+    assert_eq!(g.hidden_path("/proc/1/environ"), Some("/proc/*/environ"));
+    assert_eq!(g.hidden_path("/home/agent/.ssh/id_rsa"), Some("~/.ssh"));
+    assert_eq!(g.hidden_path("/workspace/.envrc"), None);
+    assert_eq!(g.hidden_path("/workspace/src/.env.example"), None);
+    assert_eq!(g.hidden_path("/workspace"), None);
+}
