@@ -2,7 +2,7 @@
 //!
 //! Layers (dependencies point downwards only; see docs/architecture.md):
 //!
-//! * front ends — [`cli`] (and later the TUI, REST, MCP); the library itself is the SDK;
+//! * front ends — [`cli`], [`api`] (REST; later the TUI, MCP); the library itself is the SDK;
 //! * service — [`sandbox`], the one API every front end calls;
 //! * mechanisms — [`runtime`] (Docker/Podman through bollard; nothing else imports it) and
 //!   [`audit`] (the HMAC-chained log);
@@ -10,6 +10,7 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod api;
 pub mod audit;
 pub mod cli;
 pub mod config;

@@ -2,7 +2,7 @@
 //! service or the pure layers, render text or JSON. The command tree mirrors the files:
 //! `sandbox.rs` (create/exec/status/stop), `mode.rs`, `why.rs`, `profile.rs` and
 //! `profile_share.rs` (profile + init),
-//! `audit.rs`, `image.rs`, `check.rs`. Nothing here talks to the engine or writes the audit
+//! `audit.rs`, `image.rs`, `check.rs`, `serve.rs` (serve + api-key). Nothing here talks to the engine or writes the audit
 //! log itself.
 //!
 //! Output contract: `--json` prints exactly one JSON document on stdout and nothing else;
@@ -18,6 +18,7 @@ mod output;
 mod profile;
 mod profile_share;
 mod sandbox;
+mod serve;
 mod why;
 
 use std::process::ExitCode;
@@ -72,6 +73,10 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Build sandbox images locally (no registry needed).
     Image(image::ImageArgs),
+    /// Serve the REST API (loopback by default; authenticated with X-API-Key).
+    Serve(serve::ServeArgs),
+    /// Create, list and revoke the REST API's keys.
+    ApiKey(serve::ApiKeyArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -89,6 +94,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Profile(args) => profile::run(args),
         Command::Init(args) => profile::run_init(args),
         Command::Audit(args) => audit::run(args),
+        Command::ApiKey(args) => serve::api_key(args),
+        // The server wants both cores.
+        Command::Serve(args) => block_on_multi(serve::serve(args)),
         other => block_on(async move {
             match other {
                 Command::Check(args) => check::run(args).await,
@@ -99,7 +107,11 @@ pub fn run(cli: Cli) -> ExitCode {
                 Command::Image(args) => image::run(args).await,
                 Command::Mode(args) => mode::run(args).await,
                 Command::Why(args) => why::run_sandbox(args).await,
-                Command::Profile(_) | Command::Init(_) | Command::Audit(_) => Ok(ExitCode::SUCCESS),
+                Command::Profile(_)
+                | Command::Init(_)
+                | Command::Audit(_)
+                | Command::ApiKey(_)
+                | Command::Serve(_) => Ok(ExitCode::SUCCESS),
             }
         }),
     };
@@ -107,6 +119,17 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(code) => code,
         Err(e) => e.report(),
     }
+}
+
+/// A multi-threaded runtime, for the long-running server.
+fn block_on_multi<F: std::future::Future<Output = Result<ExitCode, CliError>>>(
+    fut: F,
+) -> Result<ExitCode, CliError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::msg(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(fut)
 }
 
 /// A single-threaded runtime: CLI calls are short, and this keeps start-up cheap.

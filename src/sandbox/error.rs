@@ -46,6 +46,10 @@ pub enum SandboxError {
     Guard(String),
     #[error("image: {0}")]
     Image(String),
+    #[error("API keys: {0}")]
+    ApiKeys(String),
+    #[error("no audit log for `{query}`: {reason}")]
+    NoAuditLog { query: String, reason: String },
     #[error("{context}: {source}")]
     Io {
         context: String,

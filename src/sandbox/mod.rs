@@ -15,6 +15,8 @@
 //! Labels cannot be changed from inside the sandbox, which is why the profile travels there
 //! rather than in a file the agent's workspace could reach.
 
+mod admin;
+mod api_keys;
 mod create;
 mod error;
 mod events;
@@ -28,6 +30,8 @@ mod service;
 mod spool;
 mod system_check;
 
+pub use admin::Verification;
+pub use api_keys::{ApiKeyRecord, ApiKeySet, ApiKeyStore, KEY_PREFIX, constant_time_eq};
 pub use error::SandboxError;
 pub use events::{Event, EventBus};
 pub use guard::{GuardPolicyFile, RunDir, SPOOL_MAX_BYTES, guard_digest};
