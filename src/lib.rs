@@ -17,3 +17,4 @@ pub mod config;
 pub mod policy;
 pub mod runtime;
 pub mod sandbox;
+pub mod sdk;
