@@ -2,7 +2,8 @@
 //!
 //! Layers (dependencies point downwards only; see docs/architecture.md):
 //!
-//! * front ends — [`cli`], [`mcp`] (and later the TUI, REST); the library itself is the SDK;
+//! * front ends — [`cli`], [`mcp`], [`api`] (REST) and later the TUI; the library itself is the
+//!   SDK ([`sdk`]);
 //! * service — [`sandbox`], the one API every front end calls;
 //! * mechanisms — [`runtime`] (Docker/Podman through bollard; nothing else imports it) and
 //!   [`audit`] (the HMAC-chained log);
@@ -10,6 +11,7 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod api;
 pub mod audit;
 pub mod cli;
 pub mod config;
@@ -17,3 +19,4 @@ pub mod mcp;
 pub mod policy;
 pub mod runtime;
 pub mod sandbox;
+pub mod sdk;

@@ -2,7 +2,8 @@
 //! service or the pure layers, render text or JSON. The command tree mirrors the files:
 //! `sandbox.rs` (create/exec/status/stop), `mode.rs`, `why.rs`, `profile.rs` and
 //! `profile_share.rs` (profile + init),
-//! `audit.rs`, `image.rs`, `check.rs`, `mcp.rs` (the MCP server, see `crate::mcp`). Nothing here talks to the engine or writes the audit
+//! `audit.rs`, `image.rs`, `check.rs`, `mcp.rs` (the MCP server, see `crate::mcp`), `serve.rs`
+//! (serve + api-key, see `crate::api`). Nothing here talks to the engine or writes the audit
 //! log itself.
 //!
 //! Output contract: `--json` prints exactly one JSON document on stdout and nothing else;
@@ -19,6 +20,7 @@ mod output;
 mod profile;
 mod profile_share;
 mod sandbox;
+mod serve;
 mod why;
 
 use std::process::ExitCode;
@@ -75,6 +77,10 @@ pub enum Command {
     Image(image::ImageArgs),
     /// Serve the Model Context Protocol on stdio (or print a client's configuration).
     Mcp(mcp::McpArgs),
+    /// Serve the REST API (loopback by default; authenticated with X-API-Key).
+    Serve(serve::ServeArgs),
+    /// Create, list and revoke the REST API's keys.
+    ApiKey(serve::ApiKeyArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -94,6 +100,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Audit(args) => audit::run(args),
         // Its own multi-threaded runtime (see cli/mcp.rs).
         Command::Mcp(args) => mcp::run(args),
+        Command::ApiKey(args) => serve::api_key(args),
+        // The server wants both cores.
+        Command::Serve(args) => block_on_multi(serve::serve(args)),
         other => block_on(async move {
             match other {
                 Command::Check(args) => check::run(args).await,
@@ -104,9 +113,12 @@ pub fn run(cli: Cli) -> ExitCode {
                 Command::Image(args) => image::run(args).await,
                 Command::Mode(args) => mode::run(args).await,
                 Command::Why(args) => why::run_sandbox(args).await,
-                Command::Profile(_) | Command::Init(_) | Command::Audit(_) | Command::Mcp(_) => {
-                    Ok(ExitCode::SUCCESS)
-                }
+                Command::Profile(_)
+                | Command::Init(_)
+                | Command::Audit(_)
+                | Command::Mcp(_)
+                | Command::ApiKey(_)
+                | Command::Serve(_) => Ok(ExitCode::SUCCESS),
             }
         }),
     };
@@ -114,6 +126,17 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(code) => code,
         Err(e) => e.report(),
     }
+}
+
+/// A multi-threaded runtime, for the long-running server.
+fn block_on_multi<F: std::future::Future<Output = Result<ExitCode, CliError>>>(
+    fut: F,
+) -> Result<ExitCode, CliError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::msg(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(fut)
 }
 
 /// A single-threaded runtime: CLI calls are short, and this keeps start-up cheap.

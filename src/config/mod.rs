@@ -55,7 +55,10 @@ pub use raw::{
     RawAgentAuth, RawAudit, RawCommands, RawFilesystem, RawGuard, RawImage, RawIntegrity, RawModes,
     RawNetwork, RawProfile, RawProvenance, RawResources, parse_profile,
 };
-pub use settings::{EnvSource, LassoHome, ProcessEnv, SettingSource, Settings};
+pub use settings::{
+    DEFAULT_API_RATE_LIMIT, EnvSource, LassoHome, MAX_API_RATE_LIMIT, ProcessEnv, SettingSource,
+    Settings,
+};
 pub use signing::{MIN_KEY_BYTES, TeamKey};
 pub use size::{ByteSize, SizeError, parse_size};
 pub use store::{

@@ -162,7 +162,21 @@ pub enum SettingSource {
 struct RawSettings {
     base_image: Option<ImageRef>,
     runtime: Option<RuntimeKind>,
+    api: Option<RawApiSettings>,
 }
+
+/// `[api]` in `config.toml`: the REST listener (`lasso serve`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApiSettings {
+    rate_limit_per_minute: Option<i64>,
+}
+
+/// Requests per minute each API key may make unless `[api].rate_limit_per_minute` says
+/// otherwise.
+pub const DEFAULT_API_RATE_LIMIT: u32 = 100;
+/// The highest `[api].rate_limit_per_minute` accepted: above it the limit protects nothing.
+pub const MAX_API_RATE_LIMIT: u32 = 1_000_000;
 
 /// Effective settings: `config.toml` with environment overrides applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,6 +186,8 @@ pub struct Settings {
     pub base_image_source: SettingSource,
     /// The engine to use; `None` lets the runtime detect one.
     pub runtime: Option<RuntimeKind>,
+    /// Requests per minute per API key (`[api].rate_limit_per_minute`).
+    pub api_rate_limit_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -180,6 +196,7 @@ impl Default for Settings {
             base_image: DEFAULT_BASE_IMAGE.to_string(),
             base_image_source: SettingSource::Default,
             runtime: None,
+            api_rate_limit_per_minute: DEFAULT_API_RATE_LIMIT,
         }
     }
 }
@@ -208,6 +225,19 @@ impl Settings {
             runtime: raw.runtime,
             ..Settings::default()
         };
+        if let Some(limit) = raw.api.and_then(|a| a.rate_limit_per_minute) {
+            s.api_rate_limit_per_minute = u32::try_from(limit)
+                .ok()
+                .filter(|l| (1..=MAX_API_RATE_LIMIT).contains(l))
+                .ok_or_else(|| ConfigError::InvalidValue {
+                    origin: super::error::Origin::file(file),
+                    key: "api.rate_limit_per_minute".into(),
+                    value: limit.to_string(),
+                    expected: format!(
+                        "expected requests per minute per API key, from 1 to {MAX_API_RATE_LIMIT}"
+                    ),
+                })?;
+        }
         if let Some(base) = raw.base_image {
             s.base_image = base.0;
             s.base_image_source = SettingSource::ConfigFile;
@@ -305,6 +335,7 @@ mod tests {
                 base_image: "registry.local:5000/base:1".into(),
                 base_image_source: SettingSource::ConfigFile,
                 runtime: Some(RuntimeKind::Podman),
+                api_rate_limit_per_minute: DEFAULT_API_RATE_LIMIT,
             })
         );
         let e = env(&[("LASSO_BASE_IMAGE", "mybase:2")]);
@@ -341,6 +372,34 @@ mod tests {
         assert_eq!(
             m.as_deref(),
             Some("/h/config.toml:1:1: unknown key base_imag (did you mean base_image?)")
+        );
+    }
+
+    #[test]
+    fn api_rate_limit_is_read_and_validated() {
+        let none = env(&[]);
+        let limit = |t: &str| {
+            Settings::parse(t, "/h/config.toml", &none)
+                .map(|s| s.api_rate_limit_per_minute)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(limit(""), Ok(100));
+        assert_eq!(limit("[api]\nrate_limit_per_minute = 5\n"), Ok(5));
+        for bad in ["0", "-3", "1000001"] {
+            let m = limit(&format!("[api]\nrate_limit_per_minute = {bad}\n"));
+            assert_eq!(
+                m,
+                Err(format!(
+                    "/h/config.toml: api.rate_limit_per_minute = {bad} is not valid: expected \
+                     requests per minute per API key, from 1 to 1000000"
+                ))
+            );
+        }
+        let m = limit("[api]\nrate_limit = 5\n");
+        assert!(
+            m.as_ref()
+                .is_err_and(|m| m.contains("unknown key") && m.contains("rate_limit_per_minute")),
+            "{m:?}"
         );
     }
 

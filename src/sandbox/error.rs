@@ -53,6 +53,10 @@ pub enum SandboxError {
     /// A file tool could not do what was asked (an I/O error); audited as `error`.
     #[error("file `{path}`: {reason}")]
     FileFailed { path: String, reason: String },
+    #[error("API keys: {0}")]
+    ApiKeys(String),
+    #[error("no audit log for `{query}`: {reason}")]
+    NoAuditLog { query: String, reason: String },
     #[error("{context}: {source}")]
     Io {
         context: String,

@@ -8,7 +8,7 @@ use tokio::sync::broadcast;
 use crate::policy::Rule;
 
 /// Something that happened in this process's service.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     SandboxCreated {
@@ -22,6 +22,8 @@ pub enum Event {
     },
     CommandExecuted {
         id: String,
+        /// The sandbox's profile (metrics count execs by profile).
+        profile: String,
         command: String,
         exit_code: i64,
         duration_ms: u64,
@@ -29,6 +31,7 @@ pub enum Event {
     },
     Violation {
         id: String,
+        profile: String,
         command: String,
         rule: Rule,
         reason: String,
@@ -120,6 +123,7 @@ mod tests {
     fn events_serialise_with_a_tag() {
         let json = serde_json::to_value(Event::Violation {
             id: "x".into(),
+            profile: "p".into(),
             command: "rm -rf /".into(),
             rule: Rule::NotWhitelisted,
             reason: "no".into(),
@@ -127,6 +131,7 @@ mod tests {
         .unwrap_or_default();
         assert_eq!(json["event"], "violation");
         assert_eq!(json["rule"], "not-whitelisted");
+        assert_eq!(json["profile"], "p");
         let json = serde_json::to_value(Event::ModeChanged {
             id: "x".into(),
             name: "n".into(),

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub const MANAGED: &str = "lasso.managed";
@@ -61,7 +61,7 @@ pub struct SandboxProblem {
 }
 
 /// One sandbox as every front end shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SandboxInfo {
     pub id: String,
     pub name: String,
@@ -74,7 +74,7 @@ pub struct SandboxInfo {
     pub runtime: String,
     pub isolation: String,
     pub network: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_note: Option<String>,
     /// The current mode (`lasso mode`); filled in by the service's `list`.
     pub mode: String,
@@ -85,7 +85,7 @@ pub struct SandboxInfo {
     /// Empty when the sandbox is fully accounted for.
     pub problems: Vec<String>,
     /// The in-sandbox probes run at create (only in the answer of `create`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub probes: Vec<super::probe::GuardProbe>,
     #[serde(skip)]
     pub(crate) labels: BTreeMap<String, String>,

@@ -15,6 +15,8 @@
 //! Labels cannot be changed from inside the sandbox, which is why the profile travels there
 //! rather than in a file the agent's workspace could reach.
 
+mod admin;
+mod api_keys;
 mod create;
 mod error;
 mod events;
@@ -29,6 +31,8 @@ mod service;
 mod spool;
 mod system_check;
 
+pub use admin::Verification;
+pub use api_keys::{ApiKeyRecord, ApiKeySet, ApiKeyStore, KEY_PREFIX, constant_time_eq};
 pub use error::SandboxError;
 pub use events::{Event, EventBus};
 pub use files::{FileRead, FileWritten, MAX_FILE_BYTES};

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
 use super::error::SandboxError;
@@ -69,7 +69,7 @@ pub struct CreateRequest {
 }
 
 /// The result of running an allowed command.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExecResult {
     pub allowed: bool,
     pub exit_code: i64,
@@ -84,7 +84,7 @@ pub struct ExecResult {
 }
 
 /// One exec inside the sandbox the guard denied or, in shadow mode, would have.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GuardDenial {
     pub command: String,
     pub program: String,
@@ -344,6 +344,7 @@ impl SandboxService {
                 self.record(&log, draft)?;
                 self.events.publish(Event::Violation {
                     id: info.id.clone(),
+                    profile: info.profile.clone(),
                     command: command.to_string(),
                     rule: d.rule,
                     reason: d.reason.clone(),
@@ -422,6 +423,7 @@ impl SandboxService {
         ingested?;
         self.events.publish(Event::CommandExecuted {
             id: info.id.clone(),
+            profile: info.profile.clone(),
             command: command.to_string(),
             exit_code,
             duration_ms: result.duration_ms,

@@ -195,6 +195,26 @@ impl ProfileStore {
         })
     }
 
+    /// Deletes the user profile `name` (`LASSO_HOME/profiles/<name>.toml`) after archiving it
+    /// in its history (`LASSO_HOME/profiles/.history/<name>/`), so no version is lost. Built-in
+    /// names and profiles elsewhere on the search path (a project's, `LASSO_PROFILE_DIR`) are
+    /// refused: those files belong to someone else.
+    pub fn delete(&self, name: &str) -> Result<Option<HistoryEntry>, ConfigError> {
+        check_profile_name(name).map_err(|expected| invalid_name("delete", name, expected))?;
+        let path = self.home.profiles_dir().join(format!("{name}.toml"));
+        if !path.is_file() {
+            if builtin(name).is_some() {
+                return Err(ConfigError::BuiltinReadOnly {
+                    name: name.to_string(),
+                });
+            }
+            return Err(self.unknown(name, None, 0));
+        }
+        let archived = history::archive(&path, "delete")?;
+        fs::remove_file(&path).map_err(|e| ConfigError::io("delete", &path, e))?;
+        Ok(archived)
+    }
+
     /// The file `name_or_path` refers to, and its search-path entry, without parsing it (so a
     /// broken profile can still be rolled back). Built-ins have no file.
     fn locate(&self, name_or_path: &str) -> Result<(PathBuf, Option<usize>), ConfigError> {

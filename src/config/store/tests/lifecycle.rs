@@ -332,3 +332,29 @@ fn import_and_init_archive_what_they_replace() {
     assert_eq!(h.versions[0].reason, "init");
     assert!(ok(fs::read_to_string(&h.versions[0].path)).contains("minimal-project"));
 }
+
+#[test]
+fn delete_archives_user_profiles_and_refuses_others() {
+    let f = fixture();
+    let path = f.home_profile("mine", "[resources]\npids = 123\n");
+    f.project_profile("theirs", "");
+    let archived = ok(f.store.delete("mine"));
+    assert_eq!(archived.map(|a| a.reason), Some("delete".to_string()));
+    assert!(!path.exists());
+    let kept = ok(fs::read_to_string(history_dir(&path).join("v1.toml")));
+    assert!(kept.contains("pids = 123"), "{kept}");
+    assert!(matches!(
+        f.store.delete("mine"),
+        Err(ConfigError::UnknownProfile { .. })
+    ));
+    assert!(matches!(
+        f.store.delete("strict"),
+        Err(ConfigError::BuiltinReadOnly { .. })
+    ));
+    // A project's profile is the project's, not the user's to delete from here.
+    assert!(matches!(
+        f.store.delete("theirs"),
+        Err(ConfigError::UnknownProfile { .. })
+    ));
+    assert!(f.store.delete("../x").is_err());
+}

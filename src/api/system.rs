@@ -1,0 +1,115 @@
+//! `/api/v1/health` (public), `/system/check`, `/audit/verify`, `/events` (server-sent
+//! events of the service's bus) and `/metrics`.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::Stream;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::ApiState;
+use super::error::{ApiError, Body};
+use crate::sandbox::{CheckReport, Verification};
+
+/// `GET /health`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    pub uptime_seconds: u64,
+}
+
+pub async fn health(State(state): State<ApiState>) -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        uptime_seconds: state.inner.started.elapsed().as_secs(),
+    })
+}
+
+pub async fn check(State(state): State<ApiState>) -> Json<CheckReport> {
+    Json(state.inner.service.check().await)
+}
+
+/// `POST /audit/verify`: one sandbox's log (`{"sandbox": ID}`), or (`{}`) every log with its
+/// index.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    /// A sandbox id, unique id prefix or name, or `system`.
+    #[serde(default)]
+    pub sandbox: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyAnswer {
+    pub valid: bool,
+    pub report: Verification,
+}
+
+pub async fn verify(
+    State(state): State<ApiState>,
+    Body(body): Body<VerifyBody>,
+) -> Result<Json<VerifyAnswer>, ApiError> {
+    let report = state
+        .inner
+        .service
+        .verify_audit(body.sandbox.as_deref())
+        .await?;
+    Ok(Json(VerifyAnswer {
+        valid: report.is_valid(),
+        report,
+    }))
+}
+
+/// `GET /events`: each bus event as one SSE message whose `event:` is the event's type and
+/// whose data is its JSON. A client that falls behind gets a `lagged` message with the number
+/// of events it missed, never a silent gap.
+pub async fn events(
+    State(state): State<ApiState>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let rx = state.inner.service.events().subscribe();
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        let msg = match rx.recv().await {
+            Ok(event) => {
+                let data = serde_json::to_value(&event).unwrap_or_default();
+                let kind = data
+                    .get("event")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("event")
+                    .to_string();
+                SseEvent::default().event(kind).data(data.to_string())
+            }
+            Err(RecvError::Lagged(n)) => SseEvent::default()
+                .event("lagged")
+                .data(serde_json::json!({ "event": "lagged", "missed": n }).to_string()),
+            Err(RecvError::Closed) => return None,
+        };
+        Some((Ok(msg), rx))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+pub async fn metrics(State(state): State<ApiState>) -> Response {
+    let svc = &state.inner.service;
+    let sandboxes = match tokio::time::timeout(Duration::from_secs(5), svc.list()).await {
+        Ok(Ok(list)) => Some(list),
+        _ => None,
+    };
+    let text = state.inner.metrics.render(
+        sandboxes.as_deref(),
+        state.inner.started.elapsed().as_secs_f64(),
+    );
+    let mut resp = (StatusCode::OK, text).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    resp
+}
