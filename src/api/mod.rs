@@ -16,6 +16,7 @@
 pub mod auth;
 pub mod error;
 pub mod metrics;
+pub mod openapi;
 pub mod pages;
 pub mod profiles;
 pub mod sandboxes;
@@ -28,8 +29,10 @@ use std::time::Instant;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::{get, post};
 use thiserror::Error;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::sandbox::{SandboxError, SandboxService};
 use auth::{KeyCache, RateLimiter};
@@ -88,34 +91,51 @@ impl ApiState {
     }
 }
 
+/// The routes that need a key (every route is registered through `routes!`, which also adds
+/// it to the OpenAPI document).
+fn protected_routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(sandboxes::list, sandboxes::create))
+        .routes(routes!(sandboxes::show, sandboxes::delete))
+        .routes(routes!(sandboxes::exec))
+        .routes(routes!(sandboxes::stop))
+        .routes(routes!(sandboxes::audit))
+        .routes(routes!(profiles::list, profiles::save))
+        .routes(routes!(profiles::show, profiles::delete))
+        .routes(routes!(system::verify))
+        .routes(routes!(system::check))
+        .routes(routes!(system::events))
+        .routes(routes!(system::metrics))
+}
+
+/// The routes anyone may call.
+fn public_routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(system::health))
+        .routes(routes!(openapi::spec))
+}
+
+/// The OpenAPI document of [`router`] (served by `GET /api/v1/openapi.json`).
+pub(crate) fn openapi_document() -> utoipa::openapi::OpenApi {
+    let mut doc = OpenApiRouter::<ApiState>::with_openapi(openapi::ApiDoc::openapi())
+        .nest("/api/v1", protected_routes().merge(public_routes()))
+        .into_openapi();
+    openapi::describe_docs_routes(&mut doc);
+    doc
+}
+
 /// The whole HTTP API.
 pub fn router(state: ApiState) -> Router {
-    let protected = Router::new()
-        .route("/sandboxes", get(sandboxes::list).post(sandboxes::create))
-        .route(
-            "/sandboxes/{id}",
-            get(sandboxes::show).delete(sandboxes::stop),
-        )
-        .route("/sandboxes/{id}/exec", post(sandboxes::exec))
-        .route("/sandboxes/{id}/stop", post(sandboxes::stop))
-        .route("/sandboxes/{id}/audit", get(sandboxes::audit))
-        .route("/profiles", get(profiles::list).post(profiles::save))
-        .route(
-            "/profiles/{name}",
-            get(profiles::show).delete(profiles::delete),
-        )
-        .route("/audit/verify", post(system::verify))
-        .route("/system/check", get(system::check))
-        .route("/events", get(system::events))
-        .route("/metrics", get(system::metrics))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::authenticate,
-        ));
-    let public = Router::new().route("/health", get(system::health));
+    let (protected, _) = protected_routes().split_for_parts();
+    let protected = protected.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        auth::authenticate,
+    ));
+    let (public, _) = public_routes().split_for_parts();
     let max_body = state.inner.max_body;
     Router::new()
         .nest("/api/v1", protected.merge(public))
+        .merge(openapi::docs_router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::count_http,

@@ -13,13 +13,14 @@ use serde::{Deserialize, Serialize};
 
 use super::ApiState;
 use super::auth::Caller;
-use super::error::{ApiError, Body, Q};
+use super::error::{ApiError, Body, ErrorBody, Q};
+use super::openapi::ProtectedErrors;
 use super::pages::{PageQuery, Paginated};
 use crate::config::{ProfileInfo, ProfileSource};
 use crate::sandbox::SandboxError;
 
 /// `POST /profiles`: the profile as TOML text, saved as `name`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SaveBody {
     pub name: String,
@@ -27,7 +28,7 @@ pub struct SaveBody {
 }
 
 /// One resolved profile.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProfileView {
     pub name: String,
     /// `builtin` or the file it came from.
@@ -36,9 +37,18 @@ pub struct ProfileView {
     /// SHA-256 of the resolved profile (what a sandbox's `profile_hash` is compared with).
     pub hash: String,
     /// The resolved profile, every field concrete.
+    #[schema(value_type = Object)]
     pub profile: serde_json::Value,
 }
 
+#[utoipa::path(
+    get,
+    path = "/profiles",
+    tag = "profiles",
+    security(("api_key" = [])),
+    params(PageQuery),
+    responses((status = 200, description = "A page of profiles with source and problems", body = Paginated<ProfileInfo>), ProtectedErrors)
+)]
 pub async fn list(
     State(state): State<ApiState>,
     Q(q): Q<PageQuery>,
@@ -62,6 +72,14 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/profiles/{name}",
+    tag = "profiles",
+    security(("api_key" = [])),
+    params(("name" = String, Path, description = "Profile name")),
+    responses((status = 200, description = "The resolved profile", body = ProfileView), ProtectedErrors)
+)]
 pub async fn show(
     State(state): State<ApiState>,
     Path(name): Path<String>,
@@ -81,6 +99,30 @@ pub async fn show(
     }))
 }
 
+/// The answer of `POST /profiles`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SavedProfile {
+    pub name: String,
+    /// The file it was written to.
+    #[schema(value_type = String)]
+    pub path: std::path::PathBuf,
+    pub hash: String,
+    /// The history version the replaced profile was archived as (`null` for a new profile).
+    pub archived_version: Option<u32>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/profiles",
+    tag = "profiles",
+    security(("api_key" = [])),
+    request_body = SaveBody,
+    responses(
+        (status = 201, description = "A new profile was saved", body = SavedProfile),
+        (status = 200, description = "An existing profile was replaced (and archived)", body = SavedProfile),
+        ProtectedErrors
+    )
+)]
 pub async fn save(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
@@ -98,16 +140,28 @@ pub async fn save(
     };
     Ok((
         status,
-        Json(serde_json::json!({
-            "name": body.name,
-            "path": saved.path,
-            "hash": saved.profile.hash(),
-            "archived_version": saved.archived.map(|a| a.version),
-        })),
+        Json(SavedProfile {
+            name: body.name,
+            path: saved.path,
+            hash: saved.profile.hash(),
+            archived_version: saved.archived.map(|a| a.version),
+        }),
     )
         .into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/profiles/{name}",
+    tag = "profiles",
+    security(("api_key" = [])),
+    params(("name" = String, Path, description = "Profile name")),
+    responses(
+        (status = 204, description = "Deleted (archived in its history)"),
+        (status = 403, description = "Built-in profiles cannot be deleted", body = ErrorBody),
+        ProtectedErrors
+    )
+)]
 pub async fn delete(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,

@@ -15,19 +15,21 @@ use serde::{Deserialize, Serialize};
 use super::ApiState;
 use super::auth::Caller;
 use super::error::{ApiError, Body, Q};
+use super::openapi::{BlockedBody, ProtectedErrors};
 use super::pages::{PageQuery, Paginated};
 use crate::audit::{self, AuditEntry, EntryKind, Filter, Outcome, Page};
 use crate::config::Isolation;
-use crate::sandbox::{CreateRequest, ExecOutcome, SandboxInfo};
+use crate::sandbox::{CreateRequest, ExecOutcome, ExecResult, SandboxInfo};
 
 /// `POST /sandboxes`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     /// Profile name; omitted: `<working_dir>/.lasso/profile.toml`.
     #[serde(default)]
     pub profile: Option<String>,
     /// Absolute host directory mounted at /workspace.
+    #[schema(value_type = String)]
     pub working_dir: PathBuf,
     #[serde(default)]
     pub name: Option<String>,
@@ -36,13 +38,24 @@ pub struct CreateBody {
 }
 
 /// `POST /sandboxes/{id}/exec`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExecBody {
     /// One command line, gated as a whole (as `lasso exec` joins its words).
     pub command: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/sandboxes",
+    tag = "sandboxes",
+    security(("api_key" = [])),
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The sandbox, as `lasso create --json`", body = SandboxInfo),
+        ProtectedErrors
+    )
+)]
 pub async fn create(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
@@ -79,6 +92,17 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(info)).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/sandboxes",
+    tag = "sandboxes",
+    security(("api_key" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of sandboxes", body = Paginated<SandboxInfo>),
+        ProtectedErrors
+    )
+)]
 pub async fn list(
     State(state): State<ApiState>,
     Q(q): Q<PageQuery>,
@@ -88,6 +112,14 @@ pub async fn list(
     Ok(Json(Paginated::of(all, page)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/sandboxes/{id}",
+    tag = "sandboxes",
+    security(("api_key" = [])),
+    params(("id" = String, Path, description = "Sandbox id, unique id prefix or name")),
+    responses((status = 200, description = "The sandbox", body = SandboxInfo), ProtectedErrors)
+)]
 pub async fn show(
     State(state): State<ApiState>,
     Path(id): Path<String>,
@@ -103,6 +135,19 @@ pub async fn show(
     Ok(Json(info))
 }
 
+#[utoipa::path(
+    post,
+    path = "/sandboxes/{id}/exec",
+    tag = "sandboxes",
+    security(("api_key" = [])),
+    params(("id" = String, Path, description = "Sandbox id, unique id prefix or name")),
+    request_body = ExecBody,
+    responses(
+        (status = 200, description = "The command ran (as `lasso exec --json`)", body = ExecResult),
+        (status = 403, description = "The gate blocked the command", body = BlockedBody),
+        ProtectedErrors
+    )
+)]
 pub async fn exec(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
@@ -139,6 +184,15 @@ pub async fn exec(
     }
 }
 
+/// `POST /sandboxes/{id}/stop` and `DELETE /sandboxes/{id}` (the same operation).
+#[utoipa::path(
+    post,
+    path = "/sandboxes/{id}/stop",
+    tag = "sandboxes",
+    security(("api_key" = [])),
+    params(("id" = String, Path, description = "Sandbox id, unique id prefix or name")),
+    responses((status = 200, description = "Stopped and removed; the sandbox as it was", body = SandboxInfo), ProtectedErrors)
+)]
 pub async fn stop(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
@@ -147,14 +201,36 @@ pub async fn stop(
     Ok(Json(state.inner.service.stop(&id, &caller.actor()).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/sandboxes/{id}",
+    tag = "sandboxes",
+    security(("api_key" = [])),
+    params(("id" = String, Path, description = "Sandbox id, unique id prefix or name")),
+    responses((status = 200, description = "Stopped and removed; the sandbox as it was", body = SandboxInfo), ProtectedErrors)
+)]
+pub async fn delete(
+    state: State<ApiState>,
+    caller: Extension<Caller>,
+    id: Path<String>,
+) -> Result<Json<SandboxInfo>, ApiError> {
+    stop(state, caller, id).await
+}
+
 /// `GET /sandboxes/{id}/audit`: the filters of `lasso audit view`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// Page number, from 1.
+    #[param(minimum = 1)]
     pub page: Option<u64>,
+    /// Entries per page (1 to 500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u64>,
     /// Comma-separated entry types (`command,violation`).
     #[serde(rename = "type")]
+    #[param(rename = "type")]
     pub kinds: Option<String>,
     /// Comma-separated outcomes (`success,blocked`).
     pub outcome: Option<String>,
@@ -167,7 +243,7 @@ pub struct AuditQuery {
 }
 
 /// A page of audit entries.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditPage {
     pub items: Vec<AuditEntry>,
     pub page: u64,
@@ -243,6 +319,14 @@ fn time(param: &str, s: &str) -> Result<DateTime<Utc>, ApiError> {
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/sandboxes/{id}/audit",
+    tag = "audit",
+    security(("api_key" = [])),
+    params(("id" = String, Path, description = "Sandbox id (or unique prefix; also of a gone sandbox), name, or `system`"), AuditQuery),
+    responses((status = 200, description = "A page of entries, newest first unless oldest_first", body = AuditPage), ProtectedErrors)
+)]
 pub async fn audit(
     State(state): State<ApiState>,
     Path(id): Path<String>,

@@ -15,16 +15,24 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::ApiState;
 use super::error::{ApiError, Body};
+use super::openapi::ProtectedErrors;
 use crate::sandbox::{CheckReport, Verification};
 
 /// `GET /health`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Health {
     pub status: String,
     pub version: String,
     pub uptime_seconds: u64,
 }
 
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "system",
+    security(()),
+    responses((status = 200, description = "The server is up (no key needed, not rate limited)", body = Health))
+)]
 pub async fn health(State(state): State<ApiState>) -> Json<Health> {
     Json(Health {
         status: "ok".into(),
@@ -33,13 +41,20 @@ pub async fn health(State(state): State<ApiState>) -> Json<Health> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/system/check",
+    tag = "system",
+    security(("api_key" = [])),
+    responses((status = 200, description = "The report of `lasso check --json`", body = CheckReport), ProtectedErrors)
+)]
 pub async fn check(State(state): State<ApiState>) -> Json<CheckReport> {
     Json(state.inner.service.check().await)
 }
 
 /// `POST /audit/verify`: one sandbox's log (`{"sandbox": ID}`), or (`{}`) every log with its
 /// index.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyBody {
     /// A sandbox id, unique id prefix or name, or `system`.
@@ -47,12 +62,20 @@ pub struct VerifyBody {
     pub sandbox: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VerifyAnswer {
     pub valid: bool,
     pub report: Verification,
 }
 
+#[utoipa::path(
+    post,
+    path = "/audit/verify",
+    tag = "audit",
+    security(("api_key" = [])),
+    request_body = VerifyBody,
+    responses((status = 200, description = "The verification report (`valid` false when tampering was found)", body = VerifyAnswer), ProtectedErrors)
+)]
 pub async fn verify(
     State(state): State<ApiState>,
     Body(body): Body<VerifyBody>,
@@ -71,6 +94,13 @@ pub async fn verify(
 /// `GET /events`: each bus event as one SSE message whose `event:` is the event's type and
 /// whose data is its JSON. A client that falls behind gets a `lagged` message with the number
 /// of events it missed, never a silent gap.
+#[utoipa::path(
+    get,
+    path = "/events",
+    tag = "system",
+    security(("api_key" = [])),
+    responses((status = 200, description = "Server-sent events: `event:` the type, `data:` its JSON", content_type = "text/event-stream", body = String), ProtectedErrors)
+)]
 pub async fn events(
     State(state): State<ApiState>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
@@ -96,6 +126,13 @@ pub async fn events(
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "system",
+    security(("api_key" = [])),
+    responses((status = 200, description = "Prometheus text exposition format 0.0.4", content_type = "text/plain", body = String), ProtectedErrors)
+)]
 pub async fn metrics(State(state): State<ApiState>) -> Response {
     let svc = &state.inner.service;
     let sandboxes = match tokio::time::timeout(Duration::from_secs(5), svc.list()).await {

@@ -575,3 +575,129 @@ fn binding_is_refused_off_loopback_and_without_keys() {
     assert!(m.is_some_and(|m| m.contains("no API key exists")));
     assert!(check_bind(&opts("0.0.0.0:8080", true), 0).is_ok());
 }
+
+/// Sends a request and returns only the status and the route the metrics saw it matched
+/// (the body is not read: `/events` streams forever).
+async fn route_of(f: &Fixture, method: Method, uri: &str) -> StatusCode {
+    let mut req = Request::builder()
+        .method(method.clone())
+        .uri(uri)
+        .header("x-api-key", f.key.clone());
+    if method == Method::POST {
+        req = req.header("content-type", "application/json");
+    }
+    let body = if method == Method::POST { "{}" } else { "" };
+    let req = match req.body(Body::from(body)) {
+        Ok(r) => r,
+        Err(e) => panic!("{e}"),
+    };
+    match router(f.state.clone()).oneshot(req).await {
+        Ok(r) => r.status(),
+        Err(e) => match e {},
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_and_the_router_serve_the_same_routes() {
+    let f = fixture();
+    let a = call(&f, Method::GET, "/api/v1/openapi.json", None, None).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let doc = a.json();
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    let paths = doc["paths"].as_object().cloned().unwrap_or_default();
+    let all = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+    ];
+    let mut documented = 0;
+    for (path, item) in &paths {
+        let uri = path.replace("{id}", "nosuch").replace("{name}", "nosuch");
+        for method in &all {
+            let status = route_of(&f, method.clone(), &uri).await;
+            if item.get(method.as_str().to_lowercase()).is_some() {
+                documented += 1;
+                assert_ne!(
+                    status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path} is documented but not served"
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path} is served but not documented"
+                );
+            }
+        }
+    }
+    // Every documented operation reached a handler: the metrics saw its route pattern.
+    let metrics = get(&f, "/api/v1/metrics").await.text;
+    for (path, item) in &paths {
+        for method in item
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_else(Vec::new)
+        {
+            let m = method.to_uppercase();
+            // The Swagger UI's own routes sit outside the metered API router's patterns.
+            let pattern = if path.starts_with("/api/v1/docs") {
+                continue;
+            } else {
+                path.clone()
+            };
+            assert!(
+                metrics.contains(&format!("method=\"{m}\",route=\"{pattern}\"")),
+                "{m} {path} did not reach a route:\n{metrics}"
+            );
+        }
+    }
+    assert!(documented >= 19, "only {documented} operations documented");
+    for expected in [
+        "/api/v1/sandboxes",
+        "/api/v1/sandboxes/{id}/exec",
+        "/api/v1/profiles/{name}",
+        "/api/v1/audit/verify",
+        "/api/v1/health",
+        "/api/v1/openapi.json",
+        "/api/v1/docs/",
+    ] {
+        assert!(paths.contains_key(expected), "{expected} not documented");
+    }
+    // No route is added outside `routes!` (which documents it) and the Swagger UI router.
+    let needle = [".rou", "te("].concat();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/api");
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        assert!(
+            !text.contains(&needle),
+            "{} adds a route outside routes!()",
+            entry.path().display()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_swagger_ui_is_served_from_compiled_in_assets() {
+    let f = fixture();
+    let a = call(&f, Method::GET, "/api/v1/docs/", None, None).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.text.contains("swagger-ui"), "{}", a.text);
+    let init = call(
+        &f,
+        Method::GET,
+        "/api/v1/docs/swagger-initializer.js",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(init.status, StatusCode::OK);
+    assert!(init.text.contains("/api/v1/openapi.json"), "{}", init.text);
+    let css = call(&f, Method::GET, "/api/v1/docs/swagger-ui.css", None, None).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(css.text.len() > 1000);
+    let redirect = call(&f, Method::GET, "/api/v1/docs", None, None).await;
+    assert!(redirect.status.is_redirection());
+}

@@ -19,7 +19,19 @@ use super::key::AuditKey;
 use super::{AuditError, MAX_DETAIL_DEPTH, MAX_LINE_LEN, Result};
 
 /// What an entry is about. Serialised lowercase as the `type` field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum EntryKind {
     Command,
@@ -99,7 +111,19 @@ impl FromStr for EntryKind {
 }
 
 /// How the audited action ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Success,
@@ -195,10 +219,12 @@ impl EntryDraft {
 /// One verified-format entry as stored in a log.
 ///
 /// Serialising it with serde_json yields exactly the stored line (without the newline).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub seq: u64,
+    /// RFC 3339 UTC with six fractional digits.
     #[serde(with = "ts_micros")]
+    #[schema(value_type = String, format = DateTime)]
     pub ts: DateTime<Utc>,
     pub sandbox_id: Option<String>,
     #[serde(rename = "type")]
@@ -207,6 +233,7 @@ pub struct AuditEntry {
     pub action: String,
     pub target: String,
     pub outcome: Outcome,
+    #[schema(value_type = Object)]
     pub detail: Map<String, Value>,
     /// `sig` of the previous entry in the file (64 zeros for the first), lowercase hex.
     pub prev: String,

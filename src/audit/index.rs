@@ -209,7 +209,7 @@ impl io::Read for PreadReader<'_> {
 }
 
 /// A problem that concerns a log as a member of the directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DirProblem {
     /// File name of the log concerned.
     pub log: String,
@@ -218,12 +218,15 @@ pub struct DirProblem {
 }
 
 /// The result of [`verify_dir`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DirReport {
+    #[schema(value_type = String)]
     pub dir: PathBuf,
     /// The index's own report (`None` when the directory has no index).
     pub index: Option<VerifyReport>,
     /// Every log found (or known from a seal), by file name, with its report.
+    /// Each element is a pair `[file name, report]`.
+    #[schema(value_type = Vec<Vec<Object>>)]
     pub logs: Vec<(String, VerifyReport)>,
     /// Cross-checks between logs and index that failed.
     pub problems: Vec<DirProblem>,

@@ -22,7 +22,7 @@ use super::seal::{self, SealState};
 use super::{AuditError, AuditKey, MAX_LINE_LEN, Result};
 
 /// What kind of damage verification found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProblemKind {
     /// A well-formed line whose `sig` is not its MAC: a field was edited or the line forged.
@@ -67,7 +67,7 @@ impl fmt::Display for ProblemKind {
 }
 
 /// The first problem found in a log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     pub kind: ProblemKind,
     /// 1-based line number, when the problem is at a line.
@@ -85,7 +85,7 @@ impl fmt::Display for Problem {
 }
 
 /// A line left by a crash in the middle of an append (a warning, not tampering).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TornLine {
     pub line: u64,
     /// Byte offset of the line in the file.
@@ -96,7 +96,7 @@ pub struct TornLine {
 }
 
 /// How the seal relates to the log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", tag = "status")]
 pub enum SealStatus {
     /// The seal records the log's last entry and length.
@@ -113,8 +113,9 @@ pub enum SealStatus {
 }
 
 /// The result of verifying one log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct VerifyReport {
+    #[schema(value_type = String)]
     pub path: PathBuf,
     /// Entries whose grammar, MAC, seq and chain link were checked and found good.
     pub entries: u64,

@@ -36,6 +36,30 @@ pub enum ProfileSource {
     File(PathBuf),
 }
 
+// The OpenAPI schema of the serialised form: `"builtin"` or `{"file": "<path>"}`.
+impl utoipa::PartialSchema for ProfileSource {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["builtin"])),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .property("file", ObjectBuilder::new().schema_type(Type::String))
+                    .required("file")
+                    .additional_properties(Some(
+                        utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+                    )),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ProfileSource {}
+
 impl fmt::Display for ProfileSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -80,7 +104,7 @@ pub struct ResolvedProfile {
 }
 
 /// A row of `lasso profile list`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ProfileInfo {
     pub name: String,
     pub source: ProfileSource,

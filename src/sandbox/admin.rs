@@ -113,7 +113,7 @@ impl SandboxService {
 }
 
 /// The answer of [`SandboxService::verify_audit`].
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Verification {
     One(VerifyReport),

@@ -61,7 +61,7 @@ pub struct SandboxProblem {
 }
 
 /// One sandbox as every front end shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SandboxInfo {
     pub id: String,
     pub name: String,

@@ -98,7 +98,7 @@ pub(crate) fn evaluate(output: &str, network: &NetworkSpec, gvisor: bool) -> Res
 }
 
 /// One probe the guard ran inside the sandbox, under the same enforcement as every exec.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GuardProbe {
     pub name: String,
     pub passed: bool,

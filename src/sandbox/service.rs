@@ -69,7 +69,7 @@ pub struct CreateRequest {
 }
 
 /// The result of running an allowed command.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ExecResult {
     pub allowed: bool,
     pub exit_code: i64,
@@ -84,7 +84,7 @@ pub struct ExecResult {
 }
 
 /// One exec inside the sandbox the guard denied or, in shadow mode, would have.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GuardDenial {
     pub command: String,
     pub program: String,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::service::SandboxService;
 use crate::config::DEFAULT_BASE_IMAGE;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
     Ok,
@@ -17,7 +17,7 @@ pub enum CheckStatus {
     Fail,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CheckItem {
     pub name: String,
     pub status: CheckStatus,
@@ -26,7 +26,7 @@ pub struct CheckItem {
     pub remediation: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CheckReport {
     pub ok: bool,
     pub items: Vec<CheckItem>,
