@@ -21,6 +21,7 @@ pub mod pages;
 pub mod profiles;
 pub mod sandboxes;
 pub mod system;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -54,6 +55,7 @@ pub(crate) struct Inner {
     pub(crate) keys: KeyCache,
     pub(crate) limiter: RateLimiter,
     pub(crate) metrics: Arc<Metrics>,
+    pub(crate) webhooks: Arc<webhooks::Webhooks>,
     pub(crate) started: Instant,
     pub(crate) max_body: usize,
 }
@@ -74,12 +76,15 @@ impl ApiState {
     ) -> ApiState {
         let metrics = Arc::new(Metrics::default());
         metrics.spawn_collector(service.events());
+        let webhooks =
+            webhooks::Webhooks::start(service.settings().webhooks.clone(), service.events());
         ApiState {
             inner: Arc::new(Inner {
                 keys: KeyCache::new(service.api_keys()),
                 service,
                 limiter,
                 metrics,
+                webhooks,
                 started: Instant::now(),
                 max_body,
             }),
@@ -106,6 +111,8 @@ fn protected_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(system::check))
         .routes(routes!(system::events))
         .routes(routes!(system::metrics))
+        .routes(routes!(webhooks::test))
+        .routes(routes!(webhooks::events))
 }
 
 /// The routes anyone may call.
@@ -232,3 +239,5 @@ impl Server {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod webhook_tests;

@@ -139,10 +139,11 @@ pub async fn metrics(State(state): State<ApiState>) -> Response {
         Ok(Ok(list)) => Some(list),
         _ => None,
     };
-    let text = state.inner.metrics.render(
+    let mut text = state.inner.metrics.render(
         sandboxes.as_deref(),
         state.inner.started.elapsed().as_secs_f64(),
     );
+    state.inner.webhooks.render(&mut text);
     let mut resp = (StatusCode::OK, text).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -654,7 +654,7 @@ async fn the_openapi_document_and_the_router_serve_the_same_routes() {
             );
         }
     }
-    assert!(documented >= 19, "only {documented} operations documented");
+    assert!(documented >= 21, "only {documented} operations documented");
     for expected in [
         "/api/v1/sandboxes",
         "/api/v1/sandboxes/{id}/exec",

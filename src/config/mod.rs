@@ -26,6 +26,7 @@ mod signing;
 mod size;
 mod store;
 mod validate;
+mod webhooks;
 
 pub use builtin::{BUILTINS, Builtin, builtin, builtin_names};
 pub use diag::SourceMap;
@@ -67,3 +68,4 @@ pub use store::{
     text_sha256,
 };
 pub use validate::Problem;
+pub use webhooks::{EVENT_TYPES, MAX_WEBHOOKS, MIN_SECRET_LEN, WebhookConfig};

@@ -163,6 +163,8 @@ struct RawSettings {
     base_image: Option<ImageRef>,
     runtime: Option<RuntimeKind>,
     api: Option<RawApiSettings>,
+    #[serde(default)]
+    webhooks: Vec<super::webhooks::RawWebhook>,
 }
 
 /// `[api]` in `config.toml`: the REST listener (`lasso serve`).
@@ -188,6 +190,8 @@ pub struct Settings {
     pub runtime: Option<RuntimeKind>,
     /// Requests per minute per API key (`[api].rate_limit_per_minute`).
     pub api_rate_limit_per_minute: u32,
+    /// `[[webhooks]]`: where `lasso serve` posts events (validated).
+    pub webhooks: Vec<super::WebhookConfig>,
 }
 
 impl Default for Settings {
@@ -197,6 +201,7 @@ impl Default for Settings {
             base_image_source: SettingSource::Default,
             runtime: None,
             api_rate_limit_per_minute: DEFAULT_API_RATE_LIMIT,
+            webhooks: Vec::new(),
         }
     }
 }
@@ -223,6 +228,7 @@ impl Settings {
         let (raw, _) = parse_toml::<RawSettings>(text, file)?;
         let mut s = Settings {
             runtime: raw.runtime,
+            webhooks: super::webhooks::validate(raw.webhooks, file)?,
             ..Settings::default()
         };
         if let Some(limit) = raw.api.and_then(|a| a.rate_limit_per_minute) {
@@ -336,6 +342,7 @@ mod tests {
                 base_image_source: SettingSource::ConfigFile,
                 runtime: Some(RuntimeKind::Podman),
                 api_rate_limit_per_minute: DEFAULT_API_RATE_LIMIT,
+                webhooks: Vec::new(),
             })
         );
         let e = env(&[("LASSO_BASE_IMAGE", "mybase:2")]);
@@ -373,6 +380,30 @@ mod tests {
             m.as_deref(),
             Some("/h/config.toml:1:1: unknown key base_imag (did you mean base_image?)")
         );
+    }
+
+    #[test]
+    fn webhooks_are_read_from_the_file_and_validated() {
+        let none = BTreeMap::new();
+        let text = "[[webhooks]]\nname = \"siem\"\nurl = \"http://127.0.0.1:9000/in\"\n\
+                    events = [\"violation\", \"guard_denied\"]\nsecret = \"0123456789abcdef\"\n";
+        let s = Settings::parse(text, "/h/config.toml", &none).map_err(|e| e.to_string());
+        let hooks = s.map(|s| s.webhooks).unwrap_or_default();
+        assert_eq!(hooks.len(), 1);
+        assert_eq!((hooks[0].name.as_str(), hooks[0].port), ("siem", 9000));
+        let bad = text.replace("127.0.0.1", "192.0.2.7");
+        let m = Settings::parse(&bad, "/h/config.toml", &none)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            m.contains("/h/config.toml")
+                && m.contains("webhooks[0].url")
+                && m.contains("192.0.2.7"),
+            "{m}"
+        );
+        let typo = text.replace("secret =", "secrets =");
+        assert!(Settings::parse(&typo, "/h/config.toml", &none).is_err());
     }
 
     #[test]

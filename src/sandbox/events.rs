@@ -59,6 +59,21 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// The event's type, as its serialised `event` tag (what webhooks subscribe to).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::SandboxCreated { .. } => "sandbox_created",
+            Event::SandboxStopped { .. } => "sandbox_stopped",
+            Event::CommandExecuted { .. } => "command_executed",
+            Event::Violation { .. } => "violation",
+            Event::GuardDenied { .. } => "guard_denied",
+            Event::AuditAppended { .. } => "audit_appended",
+            Event::ModeChanged { .. } => "mode_changed",
+        }
+    }
+}
+
 /// A cloneable handle to the bus.
 #[derive(Debug, Clone)]
 pub struct EventBus {
@@ -117,6 +132,62 @@ mod tests {
                 seq: 2
             })
         );
+    }
+
+    #[test]
+    fn kinds_are_the_serialised_tags_and_the_subscribable_types() {
+        let s = String::new;
+        let all = [
+            Event::SandboxCreated {
+                id: s(),
+                name: s(),
+                profile: s(),
+            },
+            Event::SandboxStopped { id: s(), name: s() },
+            Event::CommandExecuted {
+                id: s(),
+                profile: s(),
+                command: s(),
+                exit_code: 0,
+                duration_ms: 0,
+                timed_out: false,
+            },
+            Event::Violation {
+                id: s(),
+                profile: s(),
+                command: s(),
+                rule: Rule::Empty,
+                reason: s(),
+            },
+            Event::GuardDenied {
+                id: s(),
+                command: s(),
+                program: s(),
+                rule: s(),
+                reason: s(),
+                enforced: true,
+            },
+            Event::AuditAppended { log: s(), seq: 0 },
+            Event::ModeChanged {
+                id: s(),
+                name: s(),
+                from: s(),
+                to: s(),
+            },
+        ];
+        let types: Vec<&str> = crate::config::EVENT_TYPES.iter().map(|(t, _)| *t).collect();
+        for e in &all {
+            let json = serde_json::to_value(e).unwrap_or_default();
+            assert_eq!(json["event"], e.kind());
+            assert!(
+                types.contains(&e.kind()),
+                "{} is not subscribable",
+                e.kind()
+            );
+        }
+        // Every subscribable type is an event of the bus, or the webhook test event.
+        assert_eq!(types.len(), all.len() + 1);
+        assert_eq!(types.last(), Some(&"test"));
     }
 
     #[test]
