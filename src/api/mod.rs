@@ -111,6 +111,7 @@ fn protected_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(system::check))
         .routes(routes!(system::events))
         .routes(routes!(system::metrics))
+        .routes(routes!(system::agents))
         .routes(routes!(webhooks::test))
         .routes(routes!(webhooks::events))
 }

@@ -151,3 +151,50 @@ pub async fn metrics(State(state): State<ApiState>) -> Response {
     );
     resp
 }
+
+/// One agent lasso can run (from `config::AGENTS`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AgentView {
+    pub id: String,
+    pub name: String,
+    /// The program that starts it inside the sandbox.
+    pub program: String,
+    /// Variables to list in the profile's `agent_auth.forward_env`.
+    pub forward_env: Vec<String>,
+    /// Hosts it must reach (`network.allowed_domains` of a restricted profile).
+    pub domains: Vec<String>,
+    /// The built-in profile that suits it.
+    pub profile: String,
+    pub note: String,
+}
+
+/// `GET /agents`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Agents {
+    pub agents: Vec<AgentView>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/agents",
+    tag = "system",
+    security(("api_key" = [])),
+    responses((status = 200, description = "The agents lasso knows how to run, with the variables and profile each needs", body = Agents), ProtectedErrors)
+)]
+pub async fn agents() -> Json<Agents> {
+    let strings = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect();
+    Json(Agents {
+        agents: crate::config::AGENTS
+            .iter()
+            .map(|a| AgentView {
+                id: a.id.into(),
+                name: a.name.into(),
+                program: a.program.into(),
+                forward_env: strings(a.forward_env),
+                domains: strings(a.domains),
+                profile: a.profile.into(),
+                note: a.note.into(),
+            })
+            .collect(),
+    })
+}

@@ -654,7 +654,7 @@ async fn the_openapi_document_and_the_router_serve_the_same_routes() {
             );
         }
     }
-    assert!(documented >= 21, "only {documented} operations documented");
+    assert!(documented >= 22, "only {documented} operations documented");
     for expected in [
         "/api/v1/sandboxes",
         "/api/v1/sandboxes/{id}/exec",
@@ -700,4 +700,28 @@ async fn the_swagger_ui_is_served_from_compiled_in_assets() {
     assert!(css.text.len() > 1000);
     let redirect = call(&f, Method::GET, "/api/v1/docs", None, None).await;
     assert!(redirect.status.is_redirection());
+}
+
+#[tokio::test]
+async fn agents_are_listed_with_their_variables_and_profile() {
+    let f = fixture();
+    let a = get(&f, "/api/v1/agents").await;
+    assert_eq!(a.status, StatusCode::OK);
+    let v = a.json();
+    let agents = v["agents"].as_array().cloned().unwrap_or_default();
+    assert_eq!(agents.len(), crate::config::AGENTS.len());
+    let claude = agents
+        .iter()
+        .find(|a| a["id"] == "claude-code")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(claude["forward_env"][0], "ANTHROPIC_API_KEY");
+    assert_eq!(claude["profile"], "development");
+    assert_eq!(claude["program"], "claude");
+    assert_eq!(
+        call(&f, Method::GET, "/api/v1/agents", None, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 }

@@ -9,6 +9,7 @@
 //! `store` and `settings`, free of I/O. [`Profile::gate_policy`] is the one conversion from a
 //! profile to the command gate's input.
 
+mod agents;
 mod builtin;
 mod diag;
 mod diff;
@@ -28,6 +29,7 @@ mod store;
 mod validate;
 mod webhooks;
 
+pub use agents::{AGENTS, AgentSpec, agent};
 pub use builtin::{BUILTINS, Builtin, builtin, builtin_names};
 pub use diag::SourceMap;
 pub use diff::{Change, FieldChange, diff, render_diff};
