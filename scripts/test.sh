@@ -32,6 +32,16 @@ fi
 export LASSO_MCP_PYTHON="$PWD/target/mcp-venv/bin/python"
 export LASSO_REQUIRE_MCP_CLIENT=1
 
+# Property-based API testing of `lasso serve` against its OpenAPI document (tests/api_schema.rs).
+echo "== schemathesis (target/api-venv)"
+if ! target/api-venv/bin/schemathesis --version >/dev/null 2>&1; then
+  rm -rf target/api-venv
+  python3 -m venv target/api-venv
+  target/api-venv/bin/pip install -q --disable-pip-version-check schemathesis
+fi
+export LASSO_SCHEMATHESIS="$PWD/target/api-venv/bin/schemathesis"
+export LASSO_REQUIRE_SCHEMATHESIS=1
+
 status=0
 echo "== the in-sandbox guard's own tests (real kernel: Landlock, seccomp notify)"
 cargo test --locked --manifest-path guard/Cargo.toml 2>&1 | tee "$log_dir/guard.log" || status=1

@@ -226,7 +226,7 @@ pub struct DirReport {
     pub index: Option<VerifyReport>,
     /// Every log found (or known from a seal), by file name, with its report.
     /// Each element is a pair `[file name, report]`.
-    #[schema(value_type = Vec<Vec<Object>>)]
+    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
     pub logs: Vec<(String, VerifyReport)>,
     /// Cross-checks between logs and index that failed.
     pub problems: Vec<DirProblem>,
