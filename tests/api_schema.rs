@@ -96,6 +96,8 @@ fn the_server_conforms_to_its_openapi_document() {
             "30",
             "--no-color",
         ])
+        // Its cache (.schemathesis/) goes to the test's workspace, not the repository.
+        .current_dir(l.work_path())
         .output()
         .unwrap();
     let stdout = text(&out.stdout);
