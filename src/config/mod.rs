@@ -25,6 +25,7 @@ mod settings;
 mod signing;
 mod size;
 mod store;
+mod theme;
 mod validate;
 
 pub use builtin::{BUILTINS, Builtin, builtin, builtin_names};
@@ -65,5 +66,10 @@ pub use store::{
     HistoryEntry, ImportedProfile, LoadedProfile, MAX_CHAIN, ProfileHistory, ProfileInfo,
     ProfileSource, ProfileStore, ResolvedProfile, SavedProfile, history_dir, parse_version,
     text_sha256,
+};
+pub use theme::{
+    ANSI_NAMES, BUILTIN_THEMES, COLOR_KEYS, DEFAULT_THEME, MAX_THEME_CHAIN, Theme, ThemeColor,
+    ThemeColors, builtin_theme_names, check_theme_name, load_theme, parse_theme,
+    theme_spec_is_path, themes_dir,
 };
 pub use validate::Problem;

@@ -1,0 +1,1 @@
+//! Snapshot tests (see tests/ below).
