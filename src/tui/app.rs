@@ -361,17 +361,13 @@ impl App {
         if self.zoom {
             self.pane(self.focus).render(f, main, true, st, self.now);
         } else {
-            let [left, right] = Layout::horizontal([
-                Constraint::Percentage(self.split_x),
-                Constraint::Percentage(100 - self.split_x),
-            ])
-            .areas(main);
+            // Exact lengths (not percentages) so odd sizes split the same way every time.
+            let left_w = main.width * self.split_x / 100;
+            let [left, right] =
+                Layout::horizontal([Constraint::Length(left_w), Constraint::Fill(1)]).areas(main);
+            let top_h = main.height * self.split_y / 100;
             let rows = |r: Rect| {
-                Layout::vertical([
-                    Constraint::Percentage(self.split_y),
-                    Constraint::Percentage(100 - self.split_y),
-                ])
-                .areas::<2>(r)
+                Layout::vertical([Constraint::Length(top_h), Constraint::Fill(1)]).areas::<2>(r)
             };
             let [tl, bl] = rows(left);
             let [tr, br] = rows(right);

@@ -164,7 +164,7 @@ impl CreateDialog {
         let inner = block.inner(area);
         f.render_widget(block, area);
         let [plist, dir, name, iso, msg] = Layout::vertical([
-            Constraint::Min(5),
+            Constraint::Fill(1),
             Constraint::Length(2),
             Constraint::Length(2),
             Constraint::Length(2),
@@ -201,7 +201,10 @@ impl CreateDialog {
                         let mut spans = vec![
                             Span::raw(format!("{:<16}", p.name)),
                             Span::styled(
-                                format!("{:<9}", format!("{:?}", p.source).to_lowercase()),
+                                match p.source {
+                                    crate::config::ProfileSource::Builtin => "built-in ",
+                                    crate::config::ProfileSource::File(_) => "user     ",
+                                },
                                 st.muted,
                             ),
                             Span::raw(p.description.clone()),

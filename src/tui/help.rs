@@ -21,23 +21,23 @@ pub const GLOBAL_KEYS: &[KeyHelp] = &[
 ];
 
 pub fn render(f: &mut Frame, area: Rect, title: &str, keys: &[KeyHelp], st: &Styles) {
-    let width = keys
-        .iter()
-        .chain(GLOBAL_KEYS)
-        .map(|(k, d)| k.chars().count() + d.chars().count() + 4)
-        .max()
-        .unwrap_or(40)
-        .max(40) as u16
-        + 4;
-    let height = (keys.len() + GLOBAL_KEYS.len() + 5) as u16;
-    let area = centered(area, width, height);
-    f.render_widget(Clear, area);
     let key_w = keys
         .iter()
         .chain(GLOBAL_KEYS)
         .map(|(k, _)| k.chars().count())
         .max()
         .unwrap_or(8);
+    let desc_w = keys
+        .iter()
+        .chain(GLOBAL_KEYS)
+        .map(|(_, d)| d.chars().count())
+        .max()
+        .unwrap_or(30);
+    // " key  description " inside the borders.
+    let width = u16::try_from(key_w + desc_w + 6).unwrap_or(u16::MAX);
+    let height = u16::try_from(keys.len() + GLOBAL_KEYS.len() + 5).unwrap_or(u16::MAX);
+    let area = centered(area, width, height);
+    f.render_widget(Clear, area);
     let line = |(k, d): &KeyHelp| {
         Line::from(vec![
             Span::styled(format!(" {k:<key_w$}  "), st.key),

@@ -8,12 +8,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-use super::{Component, Handled, KeyHelp, clip, pane_block};
+use super::{Component, Handled, KeyHelp, clip, fit_columns, pane_block};
 use crate::audit::EntryKind;
 use crate::tui::event::{Alert, Intent};
 use crate::tui::style::Styles;
@@ -140,13 +140,7 @@ impl Component for AlertsPane {
                 ])
             })
             .collect();
-        let widths = [
-            Constraint::Length(8),
-            Constraint::Length(16),
-            Constraint::Length(5),
-            Constraint::Percentage(40),
-            Constraint::Fill(1),
-        ];
+        let widths = fit_columns(area.width.saturating_sub(2), &[8, 16, 5, 30, 10], 4, 1);
         let table = Table::new(rows, widths)
             .block(block)
             .row_highlight_style(if focused {

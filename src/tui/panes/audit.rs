@@ -12,12 +12,12 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
-use super::{Component, Handled, KeyHelp, TextInput, clip, pane_block};
+use super::{Component, Handled, KeyHelp, TextInput, clip, fit_columns, pane_block};
 use crate::audit::{EntryKind, Outcome};
 use crate::tui::event::{
     AuditFilter, AuditPageData, AuditPageRequest, AuditSource, BrowsedEntry, ChainStatus, Intent,
@@ -424,14 +424,7 @@ impl Component for AuditPane {
                 ])
             })
             .collect();
-        let widths = [
-            Constraint::Length(14),
-            Constraint::Length(6),
-            Constraint::Length(9),
-            Constraint::Length(7),
-            Constraint::Length(12),
-            Constraint::Fill(1),
-        ];
+        let widths = fit_columns(area.width.saturating_sub(2), &[14, 6, 9, 7, 12, 10], 5, 1);
         let table = Table::new(rows, widths)
             .header(Row::new(["TIME", "SEQ", "TYPE", "OUTCOME", "ACTOR", "WHAT"]).style(st.muted))
             .block(block)

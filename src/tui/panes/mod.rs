@@ -10,7 +10,7 @@ pub mod sandboxes;
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 
@@ -57,6 +57,28 @@ pub fn pane_block<'a>(title: Vec<Span<'a>>, focused: bool, styles: &Styles) -> B
             styles.border
         })
         .title(Line::from(title))
+}
+
+/// Column widths for a table `avail` cells wide: left to right each column gets its wanted
+/// width while room remains (the rest get what is left, possibly nothing) and column `grow`
+/// also gets any room left over. Only exact lengths whose sum fits: an over-constrained
+/// layout would let the solver pick among equal solutions, and the screen would change from
+/// run to run.
+pub fn fit_columns(avail: u16, want: &[u16], grow: usize, spacing: u16) -> Vec<Constraint> {
+    let mut left = avail;
+    let mut widths = Vec::with_capacity(want.len());
+    for (i, w) in want.iter().enumerate() {
+        if i > 0 {
+            left = left.saturating_sub(spacing);
+        }
+        let got = (*w).min(left);
+        left -= got;
+        widths.push(got);
+    }
+    if let Some(g) = widths.get_mut(grow) {
+        *g += left;
+    }
+    widths.into_iter().map(Constraint::Length).collect()
 }
 
 /// `3d 4h`, `5m 2s`: a compact duration since `since`.
@@ -133,5 +155,16 @@ mod tests {
         assert_eq!(age("garbage", now), "?");
         assert_eq!(clip("abcdef", 4), "abc…");
         assert_eq!(clip("abc", 4), "abc");
+        let len = |c: Vec<Constraint>| {
+            c.into_iter()
+                .map(|c| match c {
+                    Constraint::Length(n) => n,
+                    _ => u16::MAX,
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(len(fit_columns(30, &[5, 10, 5], 1, 1)), vec![5, 18, 5]);
+        assert_eq!(len(fit_columns(12, &[5, 10, 5], 1, 1)), vec![5, 6, 0]);
+        assert_eq!(len(fit_columns(0, &[5, 10], 0, 1)), vec![0, 0]);
     }
 }

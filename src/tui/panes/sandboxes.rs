@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
-use super::{Component, Handled, KeyHelp, TextInput, age, clip, pane_block};
+use super::{Component, Handled, KeyHelp, TextInput, age, clip, fit_columns, pane_block};
 use crate::sandbox::SandboxInfo;
 use crate::tui::event::Intent;
 use crate::tui::style::Styles;
@@ -300,8 +300,9 @@ impl Component for SandboxesPane {
             );
             return;
         }
+        // Most important first: narrow panes drop columns from the right.
         let header =
-            Row::new(["NAME", "STATE", "PROFILE", "MODE", "ISOL", "UP", "BLK"]).style(st.muted);
+            Row::new(["NAME", "STATE", "BLK", "UP", "PROFILE", "MODE", "ISOL"]).style(st.muted);
         let table_rows: Vec<Row> = rows
             .iter()
             .map(|s| {
@@ -323,26 +324,20 @@ impl Component for SandboxesPane {
                         },
                         state_style,
                     )),
-                    Cell::from(clip(&s.profile, 16)),
-                    Cell::from(clip(&s.mode, 10)),
-                    Cell::from(clip(&s.isolation, 9)),
-                    Cell::from(age(&s.created_at, now)),
                     Cell::from(Span::styled(
                         blocked.to_string(),
                         if blocked > 0 { st.danger } else { st.muted },
                     )),
+                    Cell::from(age(&s.created_at, now)),
+                    Cell::from(clip(&s.profile, 16)),
+                    Cell::from(clip(&s.mode, 10)),
+                    Cell::from(clip(&s.isolation, 9)),
                 ])
             })
             .collect();
-        let widths = [
-            Constraint::Min(10),
-            Constraint::Length(9),
-            Constraint::Length(12),
-            Constraint::Length(10),
-            Constraint::Length(9),
-            Constraint::Length(7),
-            Constraint::Length(4),
-        ];
+        // Inside the borders, minus the highlight symbol.
+        let avail = area.width.saturating_sub(4);
+        let widths = fit_columns(avail, &[12, 9, 4, 7, 12, 10, 9], 0, 1);
         let table = Table::new(table_rows, widths)
             .header(header)
             .block(block)
@@ -351,7 +346,8 @@ impl Component for SandboxesPane {
             } else {
                 Style::default()
             })
-            .highlight_symbol("▶ ");
+            .highlight_symbol("▶ ")
+            .highlight_spacing(ratatui::widgets::HighlightSpacing::Always);
         let mut state = TableState::default().with_selected(Some(self.selected));
         f.render_stateful_widget(table, area, &mut state);
     }
