@@ -265,3 +265,108 @@ impl Worker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{AuditLog, EntryDraft, EntryKind, Outcome};
+    use crate::config::{LassoHome, Settings};
+    use crate::runtime::{ConnectOptions, EngineKind};
+    use crate::sandbox::ServiceOptions;
+
+    async fn next_matching(
+        rx: &mut mpsc::UnboundedReceiver<AppEvent>,
+        want: impl Fn(&AppEvent) -> bool,
+    ) -> Option<AppEvent> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(ev)) if want(&ev) => return Some(ev),
+                Ok(Some(_)) => {}
+                _ => return None,
+            }
+        }
+    }
+
+    /// With no engine, the poller reports it (with a growing retry delay), keeps going, and
+    /// alerts still arrive from the audit logs.
+    #[tokio::test]
+    async fn engine_absent_is_a_status_and_alerts_still_flow() {
+        let Ok(tmp) = tempfile::tempdir() else {
+            panic!("tmp")
+        };
+        let Ok(home) = LassoHome::at(tmp.path().join("home")) else {
+            panic!("home")
+        };
+        let connect = ConnectOptions {
+            runtime: Some(EngineKind::Docker),
+            docker_host: Some(format!("unix://{}/no-engine.sock", tmp.path().display())),
+            ..ConnectOptions::default()
+        };
+        let svc = Arc::new(SandboxService::new(ServiceOptions {
+            home: home.clone(),
+            settings: Settings::default(),
+            connect,
+        }));
+        let Ok(log) = TuiLog::open(&tmp.path().join("tui.log")) else {
+            panic!("log")
+        };
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let worker = Worker::new(svc.clone(), tx, log);
+        let poller = tokio::spawn(worker.clone().poll_forever());
+
+        let down = next_matching(&mut rx, |e| matches!(e, AppEvent::Connection(_))).await;
+        let Some(AppEvent::Connection(Connection::Down { error, retry_secs })) = down else {
+            panic!("{down:?}")
+        };
+        assert_eq!(retry_secs, 2);
+        assert!(error.contains("no-engine.sock"), "{error}");
+        assert!(
+            next_matching(&mut rx, |e| matches!(e, AppEvent::Alerts { .. }))
+                .await
+                .is_some()
+        );
+
+        // Another lasso process records a violation; a refresh picks it up without the engine.
+        let Ok(key) = svc.audit_key() else {
+            panic!("key")
+        };
+        let path = home.audit_dir().join("abcdef012345.jsonl");
+        let Ok(audit) = AuditLog::open(&path, key) else {
+            panic!("open")
+        };
+        let _ = audit.append(
+            EntryDraft::new(
+                EntryKind::Violation,
+                "cli",
+                "exec",
+                "rm -rf /",
+                Outcome::Blocked,
+            )
+            .sandbox("abcdef012345")
+            .detail("rule", "not-whitelisted")
+            .detail("reason", "rm is not allowed"),
+        );
+        worker.handle(Intent::Refresh);
+        let again = next_matching(&mut rx, |e| matches!(e, AppEvent::Connection(_))).await;
+        assert!(
+            matches!(
+                again,
+                Some(AppEvent::Connection(Connection::Down { retry_secs: 4, .. }))
+            ),
+            "backs off: {again:?}"
+        );
+        let alerts = next_matching(
+            &mut rx,
+            |e| matches!(e, AppEvent::Alerts { new, .. } if !new.is_empty()),
+        )
+        .await;
+        let Some(AppEvent::Alerts { new, blocked }) = alerts else {
+            panic!("{alerts:?}")
+        };
+        assert_eq!(new[0].command, "rm -rf /");
+        assert_eq!(new[0].log, path);
+        assert_eq!(blocked, vec![("abcdef012345".to_string(), 1)]);
+        poller.abort();
+    }
+}
