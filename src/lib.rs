@@ -2,7 +2,7 @@
 //!
 //! Layers (dependencies point downwards only; see docs/architecture.md):
 //!
-//! * front ends — [`cli`], [`mcp`], [`api`] (REST) and later the TUI; the library itself is the
+//! * front ends — [`cli`], [`tui`], [`mcp`], [`api`] (REST); the library itself is the
 //!   SDK ([`sdk`]);
 //! * service — [`sandbox`], the one API every front end calls;
 //! * mechanisms — [`runtime`] (Docker/Podman through bollard; nothing else imports it) and
@@ -20,3 +20,4 @@ pub mod policy;
 pub mod runtime;
 pub mod sandbox;
 pub mod sdk;
+pub mod tui;

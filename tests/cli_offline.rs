@@ -324,3 +324,22 @@ fn exec_without_a_command_is_a_usage_error() {
     let l = Lasso::new();
     assert_eq!(code(&l.run(&["exec", "x"])), 2);
 }
+
+#[test]
+fn tui_without_a_terminal_refuses_with_exit_2() {
+    let l = Lasso::new();
+    for args in [
+        &["tui"][..],
+        &["dashboard"][..],
+        &["--theme", "light", "tui"][..],
+    ] {
+        let out = l.run(args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        assert!(
+            text(&out.stderr).contains("the TUI needs a terminal"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "nothing drawn into a pipe");
+    }
+}

@@ -45,12 +45,27 @@ pub const EXIT_LASSO_FAILED: u8 = 125;
     propagate_version = true
 )]
 pub struct Cli {
+    /// The TUI's colour theme: a name (dark, light, high-contrast, or LASSO_HOME/themes/NAME.toml)
+    /// or a path to a theme file. Overrides `theme` in config.toml.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+/// `lasso tui`.
+#[derive(Debug, clap::Args)]
+pub struct TuiArgs {
+    /// The colour theme (a name or a path to a theme file).
+    #[arg(long, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the full-screen terminal UI (the default when lasso runs in a terminal).
+    #[command(visible_alias = "dashboard")]
+    Tui(TuiArgs),
     /// Check that this machine can run sandboxes, with a remedy for each problem.
     Check(check::CheckArgs),
     /// Write DIR/.lasso/profile.toml, an editable copy of a profile.
@@ -86,14 +101,18 @@ pub enum Command {
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let Some(command) = cli.command else {
-        // The TUI will be the default face; without it (and always without a terminal) the
-        // help is the honest answer.
+        // The TUI is the default face in a terminal; without one (scripts, CI) the help is
+        // the honest answer, and a non-zero exit says nothing was done.
+        if crate::tui::is_interactive() {
+            return run_tui(cli.theme);
+        }
         let mut cmd = <Cli as clap::CommandFactory>::command();
         let _ = cmd.print_help();
         eprintln!("\nlasso: no command given (see the commands above)");
         return ExitCode::from(2);
     };
     let result = match command {
+        Command::Tui(args) => return run_tui(args.theme.or(cli.theme)),
         Command::Why(args) if args.id.is_none() => why::run(args),
         Command::Profile(args) => profile::run(args),
         Command::Init(args) => profile::run_init(args),
@@ -114,6 +133,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 Command::Mode(args) => mode::run(args).await,
                 Command::Why(args) => why::run_sandbox(args).await,
                 Command::Profile(_)
+                | Command::Tui(_)
                 | Command::Init(_)
                 | Command::Audit(_)
                 | Command::Mcp(_)
@@ -125,6 +145,17 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => e.report(),
+    }
+}
+
+/// Runs the TUI; its errors are printed after the terminal is restored.
+fn run_tui(theme: Option<String>) -> ExitCode {
+    match crate::tui::run(crate::tui::TuiOptions { theme }) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e @ crate::tui::TuiError::NotATerminal) => {
+            CliError::msg(e.to_string()).with_code(2).report()
+        }
+        Err(e) => CliError::msg(e.to_string()).report(),
     }
 }
 

@@ -26,6 +26,7 @@ mod settings;
 mod signing;
 mod size;
 mod store;
+mod theme;
 mod validate;
 mod webhooks;
 
@@ -68,6 +69,11 @@ pub use store::{
     HistoryEntry, ImportedProfile, LoadedProfile, MAX_CHAIN, ProfileHistory, ProfileInfo,
     ProfileSource, ProfileStore, ResolvedProfile, SavedProfile, history_dir, parse_version,
     text_sha256,
+};
+pub use theme::{
+    ANSI_NAMES, BUILTIN_THEMES, COLOR_KEYS, DEFAULT_THEME, MAX_THEME_CHAIN, Theme, ThemeColor,
+    ThemeColors, builtin_theme_names, check_theme_name, load_theme, parse_theme,
+    theme_spec_is_path, themes_dir,
 };
 pub use validate::Problem;
 pub use webhooks::{EVENT_TYPES, MAX_WEBHOOKS, MIN_SECRET_LEN, WebhookConfig};

@@ -165,6 +165,8 @@ struct RawSettings {
     api: Option<RawApiSettings>,
     #[serde(default)]
     webhooks: Vec<super::webhooks::RawWebhook>,
+    /// The TUI's theme: a name or an absolute path to a theme file.
+    theme: Option<String>,
 }
 
 /// `[api]` in `config.toml`: the REST listener (`lasso serve`).
@@ -192,6 +194,10 @@ pub struct Settings {
     pub api_rate_limit_per_minute: u32,
     /// `[[webhooks]]`: where `lasso serve` posts events (validated).
     pub webhooks: Vec<super::WebhookConfig>,
+    /// The TUI's theme (`theme` in `config.toml`): a theme name or an absolute path; `None`
+    /// uses [`super::theme::DEFAULT_THEME`]. Checked for shape here; the TUI refuses to
+    /// start when it cannot be loaded.
+    pub theme: Option<String>,
 }
 
 impl Default for Settings {
@@ -202,6 +208,7 @@ impl Default for Settings {
             runtime: None,
             api_rate_limit_per_minute: DEFAULT_API_RATE_LIMIT,
             webhooks: Vec::new(),
+            theme: None,
         }
     }
 }
@@ -244,6 +251,15 @@ impl Settings {
                     ),
                 })?;
         }
+        if let Some(theme) = raw.theme {
+            check_theme_setting(&theme).map_err(|expected| ConfigError::InvalidValue {
+                origin: super::error::Origin::file(file),
+                key: "theme".into(),
+                value: format!("{theme:?}"),
+                expected,
+            })?;
+            s.theme = Some(theme);
+        }
         if let Some(base) = raw.base_image {
             s.base_image = base.0;
             s.base_image_source = SettingSource::ConfigFile;
@@ -259,6 +275,20 @@ impl Settings {
             s.base_image_source = SettingSource::Environment;
         }
         Ok(s)
+    }
+}
+
+/// A theme in `config.toml` is a name, or an absolute path (a relative one would depend on
+/// the directory lasso happens to be started in).
+fn check_theme_setting(theme: &str) -> Result<(), String> {
+    if super::theme::theme_spec_is_path(theme) {
+        if Path::new(theme).is_absolute() {
+            Ok(())
+        } else {
+            Err("expected a theme name or an absolute path to a theme file".into())
+        }
+    } else {
+        super::theme::check_theme_name(theme)
     }
 }
 
@@ -343,6 +373,7 @@ mod tests {
                 runtime: Some(RuntimeKind::Podman),
                 api_rate_limit_per_minute: DEFAULT_API_RATE_LIMIT,
                 webhooks: Vec::new(),
+                theme: None,
             })
         );
         let e = env(&[("LASSO_BASE_IMAGE", "mybase:2")]);
@@ -432,6 +463,35 @@ mod tests {
                 .is_err_and(|m| m.contains("unknown key") && m.contains("rate_limit_per_minute")),
             "{m:?}"
         );
+    }
+
+    #[test]
+    fn theme_setting_is_read_and_validated() {
+        let none = env(&[]);
+        let theme = |t: &str| {
+            Settings::parse(t, "/h/config.toml", &none)
+                .map(|s| s.theme)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(theme(""), Ok(None));
+        assert_eq!(theme("theme = \"light\"\n"), Ok(Some("light".into())));
+        assert_eq!(
+            theme("theme = \"/etc/lasso/t.toml\"\n"),
+            Ok(Some("/etc/lasso/t.toml".into()))
+        );
+        let m = theme("theme = \"my theme\"\n");
+        assert!(
+            m.as_ref().is_err_and(|m| m.starts_with(
+                "/h/config.toml: theme = \"my theme\" is not valid: expected a theme name"
+            )),
+            "{m:?}"
+        );
+        let m = theme("theme = \"rel/t.toml\"\n");
+        assert!(
+            m.as_ref().is_err_and(|m| m.contains("absolute path")),
+            "{m:?}"
+        );
+        assert!(theme("theme = 3\n").is_err());
     }
 
     #[test]
