@@ -42,6 +42,14 @@ fi
 export LASSO_SCHEMATHESIS="$PWD/target/api-venv/bin/schemathesis"
 export LASSO_REQUIRE_SCHEMATHESIS=1
 
+# tests/api_docs.rs runs docs/api.md's curl examples; LASSO_REQUIRE_ENGINE=1 makes a missing curl fail.
+if ! command -v curl >/dev/null 2>&1; then
+  echo "== curl"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q curl >/tmp/lasso-apt-curl.log 2>&1 || { tail -30 /tmp/lasso-apt-curl.log; exit 1; }
+fi
+
 status=0
 echo "== the in-sandbox guard's own tests (real kernel: Landlock, seccomp notify)"
 cargo test --locked --manifest-path guard/Cargo.toml 2>&1 | tee "$log_dir/guard.log" || status=1
