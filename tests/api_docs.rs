@@ -11,19 +11,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use common::{Lasso, text};
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// One documented call: the shell text and the status its comment states.
 #[derive(Debug, PartialEq)]
@@ -181,27 +171,9 @@ fn the_curl_examples_of_docs_api_md_answer_the_documented_statuses() {
     let Some(l) = Lasso::with_engine("api_docs") else {
         return;
     };
-    let key = l.run(&["api-key", "create", "--name", "docs"]);
-    assert!(key.status.success(), "{}", text(&key.stderr));
-    let key = text(&key.stdout).trim().to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .unwrap();
+    let served = l.serve("docs");
+    let (port, key) = (served.port, served.key.clone());
     let api = format!("http://127.0.0.1:{port}/api/v1");
-    let _server = Server(
-        l.cmd()
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "lasso serve did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
     for ex in &examples {
         let (status, rc, body) = run_example(ex, &api, &key, l.work_path());
         // curl exits 28 when --max-time cuts the stream, after the status arrived.

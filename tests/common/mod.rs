@@ -136,3 +136,49 @@ pub fn write_project_profile(work: &Path, name: &str, body: &str) -> String {
     .unwrap();
     name.to_string()
 }
+
+/// A `lasso serve` child on a free loopback port, killed when dropped.
+pub struct ServedApi {
+    pub port: u16,
+    /// The API key created for it.
+    pub key: String,
+    child: std::process::Child,
+}
+
+impl Drop for ServedApi {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Lasso {
+    /// Creates an API key named `key_name` and starts `lasso serve` on a free loopback port,
+    /// returning once it accepts connections.
+    pub fn serve(&self, key_name: &str) -> ServedApi {
+        let key = self.run(&["api-key", "create", "--name", key_name]);
+        assert!(key.status.success(), "{}", text(&key.stderr));
+        let key = text(&key.stdout).trim().to_string();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|s| s.local_addr())
+            .map(|a| a.port())
+            .unwrap();
+        let child = self
+            .cmd()
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let served = ServedApi { port, key, child };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "lasso serve did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        served
+    }
+}
