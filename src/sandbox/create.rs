@@ -141,7 +141,7 @@ impl SandboxService {
             label_map.insert(labels::NETWORK_NOTE.to_string(), note.clone());
         }
 
-        let container_name = format!("lasso-{}", &id[..12]);
+        let container_name = super::mode::container_name(&id);
         let guard_binary = guard::install_binary(&self.options.home)?;
         let run = RunDir::new(&self.options.home, &container_name);
         label_map.insert(labels::GUARD.to_string(), guard::guard_digest());

@@ -36,9 +36,12 @@ pub const SPOOL_MAX_BYTES: u64 = 256 << 20;
 /// Version of `guard.json` this lasso writes.
 const POLICY_VERSION: u32 = 1;
 
-/// SHA-256 of the embedded guard, lowercase hex.
+/// SHA-256 of the embedded guard, lowercase hex (hashed once per process: it is 1.8 MB).
 pub fn guard_digest() -> String {
-    hex::encode(Sha256::digest(GUARD_BINARY))
+    static DIGEST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DIGEST
+        .get_or_init(|| hex::encode(Sha256::digest(GUARD_BINARY)))
+        .clone()
 }
 
 /// Installs the embedded guard as `LASSO_HOME/bin/lasso-guard-<digest16>` (mode 0555) unless
