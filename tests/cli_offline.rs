@@ -343,3 +343,21 @@ fn tui_without_a_terminal_refuses_with_exit_2() {
         assert!(out.stdout.is_empty(), "nothing drawn into a pipe");
     }
 }
+
+/// The pseudo-terminal helper the interactive end-to-end tests use: a real terminal size,
+/// typed input reaching the program, and the exit code coming back.
+#[test]
+fn pty_helper_runs_a_program_in_a_real_terminal() {
+    let l = Lasso::new();
+    let mut pty = common::pty::Pty::script(
+        &l,
+        "stty size; read line; echo \"got:$line\"; exit 3",
+        90,
+        31,
+    );
+    pty.expect("31 90");
+    pty.send("hello\r");
+    pty.expect("got:hello");
+    assert_eq!(pty.wait(common::pty::WAIT), 3);
+    assert!(pty.screen().contains("got:hello"), "{}", pty.screen());
+}

@@ -28,6 +28,7 @@ mod lock;
 mod mode;
 mod probe;
 mod service;
+mod session;
 mod spool;
 mod system_check;
 
@@ -44,6 +45,9 @@ pub use probe::{GuardProbe, GuardProbeReport};
 pub use service::{
     CreateRequest, ExecOptions, ExecOutcome, ExecResult, GuardDenial, SandboxService,
     ServiceOptions,
+};
+pub use session::{
+    SessionEnd, SessionInput, SessionKind, SessionOutput, TermSize, TerminalSession,
 };
 pub use spool::IngestReport;
 pub use system_check::{CheckItem, CheckReport, CheckStatus};

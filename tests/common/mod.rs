@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+pub mod pty;
+
 /// One isolated lasso instance: its own LASSO_HOME and workspace. Stops every sandbox of its
 /// home on drop, so a failing test leaves nothing behind.
 pub struct Lasso {
