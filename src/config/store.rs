@@ -493,7 +493,7 @@ mod history;
 mod write;
 
 pub use history::{HistoryEntry, history_dir, parse_version, text_sha256};
-pub use write::{ImportedProfile, ProfileHistory, SavedProfile};
+pub use write::{ImportedProfile, ProfileHistory, SavedProfile, TextCheck, TextProblem};
 
 #[cfg(test)]
 mod tests;
