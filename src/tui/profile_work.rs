@@ -206,3 +206,6 @@ fn history(store: &ProfileStore, name: &str) -> Result<HistoryView, String> {
         versions,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -697,6 +697,13 @@ impl ProfilesPane {
     }
 }
 
+#[cfg(test)]
+impl ProfilesPane {
+    pub fn captures_input_for_test(&self) -> bool {
+        self.captures_input()
+    }
+}
+
 impl Component for ProfilesPane {
     fn handle_key(&mut self, key: KeyEvent, out: &mut Vec<Intent>) -> Handled {
         if self.prompt.is_some() {

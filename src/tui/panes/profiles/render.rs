@@ -450,7 +450,12 @@ fn history_lines<'a>(p: &ProfilesPane, st: &Styles, width: usize) -> Vec<Line<'a
             "{}v{:<4} {}  {}",
             if sel { "▶ " } else { "  " },
             v.entry.version,
-            clip(&v.entry.saved_at, 19),
+            v.entry
+                .saved_at
+                .chars()
+                .take(19)
+                .collect::<String>()
+                .replace('T', " "),
             v.entry.reason
         );
         out.push(Line::styled(
