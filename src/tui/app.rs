@@ -219,6 +219,10 @@ impl App {
                 match dialog.handle_key(key) {
                     DialogOutcome::Open => {}
                     DialogOutcome::Cancel => self.overlay = Overlay::None,
+                    DialogOutcome::Submit(Intent::Quit) => {
+                        self.quit = true;
+                        out.push(Intent::Quit);
+                    }
                     DialogOutcome::Submit(intent) => {
                         self.status = Some((
                             match &intent {
@@ -239,8 +243,15 @@ impl App {
         if !captured {
             let handled_globally = match key.code {
                 KeyCode::Char('q') => {
-                    self.quit = true;
-                    out.push(Intent::Quit);
+                    if let Some(name) = self.profiles.unsaved() {
+                        self.overlay = Overlay::Confirm(ConfirmDialog {
+                            question: format!("Quit and lose the unsaved changes to {name}?"),
+                            intent: Intent::Quit,
+                        });
+                    } else {
+                        self.quit = true;
+                        out.push(Intent::Quit);
+                    }
                     true
                 }
                 KeyCode::Char('?') => {

@@ -209,6 +209,13 @@ fn form_edits_become_toml_and_every_edit_is_checked() {
         doc_text(&a)
     );
 
+    // Quitting with unsaved changes asks first; n stays.
+    press(&mut a, &h, ch('q'));
+    assert!(!a.quit);
+    assert!(matches!(a.overlay, crate::tui::app::Overlay::Confirm(_)));
+    press(&mut a, &h, ch('n'));
+    assert!(!a.quit && a.profiles.doc.is_some());
+
     // x unsets: the field is inherited again.
     select(&mut a, &h, "resources.memory");
     press(&mut a, &h, ch('x'));
@@ -219,6 +226,9 @@ fn form_edits_become_toml_and_every_edit_is_checked() {
     // Nothing was written by editing.
     let on_disk = fs::read_to_string(h.home.profiles_dir().join("team.toml")).unwrap_or_default();
     assert!(on_disk.contains("memory = \"2g\""));
+    press(&mut a, &h, ch('q'));
+    let out = a.handle_key(ch('y'));
+    assert!(a.quit && out == vec![Intent::Quit], "{out:?}");
 }
 
 #[test]

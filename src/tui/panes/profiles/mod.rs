@@ -255,6 +255,14 @@ pub fn with_name(text: &str, name: &str) -> String {
 }
 
 impl ProfilesPane {
+    /// The name of the open profile when it has unsaved changes (quitting asks first).
+    pub fn unsaved(&self) -> Option<&str> {
+        self.doc
+            .as_ref()
+            .filter(|d| d.dirty())
+            .map(|d| d.name.as_str())
+    }
+
     /// Asks for the list (first focus, `r`, after a write).
     pub fn load(&mut self, out: &mut Vec<Intent>) {
         self.requested = true;
