@@ -307,6 +307,33 @@ impl ConfigError {
     }
 }
 
+impl ConfigError {
+    /// Where in a file the error is, for the errors that point into one.
+    pub fn origin(&self) -> Option<&Origin> {
+        match self {
+            ConfigError::Syntax { origin, .. }
+            | ConfigError::UnknownKey { origin, .. }
+            | ConfigError::InvalidValue { origin, .. }
+            | ConfigError::InvalidKey { origin, .. }
+            | ConfigError::Inconsistent { origin, .. }
+            | ConfigError::Schema { origin, .. } => Some(origin),
+            _ => None,
+        }
+    }
+
+    /// The key path the error is about (`resources.memory`), when it is about one.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            ConfigError::UnknownKey { key, .. }
+            | ConfigError::InvalidValue { key, .. }
+            | ConfigError::InvalidKey { key, .. }
+            | ConfigError::Inconsistent { key, .. } => Some(key),
+            ConfigError::NameMismatch { .. } => Some("name"),
+            _ => None,
+        }
+    }
+}
+
 fn unknown_key_hint(suggestion: &Option<String>, expected: &[String]) -> String {
     match suggestion {
         Some(s) => format!(" (did you mean {s}?)"),

@@ -16,6 +16,7 @@ mod diff;
 mod enums;
 mod error;
 mod exchange;
+pub mod fields;
 mod lock;
 mod names;
 mod net;
@@ -41,6 +42,7 @@ pub use error::{ConfigError, Location, Origin};
 pub use exchange::{
     VerifiedExport, export, export_with, resolve_standalone, to_toml, verify_export, verify_import,
 };
+pub use fields::{FIELDS, FieldKind, FieldSpec};
 pub use lock::{LOCK_FILE, LockEntry, LockStatus, ProfileLock, check_project_lock, lock_path};
 pub use names::{
     BlockedPattern, EnvName, HiddenPath, HostPath, ImageRef, PackageName, ProfileName, ProgramName,
@@ -67,8 +69,8 @@ pub use signing::{MIN_KEY_BYTES, TeamKey};
 pub use size::{ByteSize, SizeError, parse_size};
 pub use store::{
     HistoryEntry, ImportedProfile, LoadedProfile, MAX_CHAIN, ProfileHistory, ProfileInfo,
-    ProfileSource, ProfileStore, ResolvedProfile, SavedProfile, history_dir, parse_version,
-    text_sha256,
+    ProfileSource, ProfileStore, ResolvedProfile, SavedProfile, TextCheck, TextProblem,
+    history_dir, parse_version, text_sha256,
 };
 pub use theme::{
     ANSI_NAMES, BUILTIN_THEMES, COLOR_KEYS, DEFAULT_THEME, MAX_THEME_CHAIN, Theme, ThemeColor,

@@ -20,7 +20,7 @@ use super::builtin::{Builtin, builtin, builtin_names};
 use super::diag::SourceMap;
 use super::error::{ConfigError, Origin};
 use super::exchange::verify_export;
-use super::names::check_profile_name;
+use super::names::{ProfileName, check_profile_name};
 use super::profile::Profile;
 use super::raw::{RawProfile, RawProvenance, parse_profile};
 use super::settings::{EnvSource, LassoHome, ProcessEnv, non_empty};
@@ -215,6 +215,83 @@ impl ProfileStore {
         &self,
         leaf: LoadedProfile,
     ) -> Result<ResolvedProfile, ConfigError> {
+        let (merged, leaf_label, leaf_text, provenance, sources) = self.merge_chain(leaf)?;
+        let leaf_name = sources[0].0.clone();
+        let profile = Profile::from_raw(merged, &leaf_name);
+        if let Err(problem) = profile.validate() {
+            let map = SourceMap::parse(&leaf_text, &leaf_label).ok();
+            return Err(problem.into_error(&leaf_label, map.as_ref()));
+        }
+        let shadows = match sources.get(1) {
+            Some((parent, source)) if *parent == leaf_name => Some(source.clone()),
+            _ => None,
+        };
+        Ok(ResolvedProfile {
+            profile,
+            source: sources[0].1.clone(),
+            chain: sources,
+            shadows,
+            provenance,
+        })
+    }
+
+    /// What the profile `name` gets from its parents alone: the effective profile if its file
+    /// set nothing but `extends` (the strict defaults when `extends` is `None`). Not validated
+    /// (the defaults alone need not be a usable profile); the profile editor shows these as
+    /// the values of the fields a file leaves unset.
+    pub fn inherited(&self, name: &str, extends: Option<&str>) -> Result<Profile, ConfigError> {
+        check_profile_name(name).map_err(|expected| ConfigError::InvalidValue {
+            origin: Origin::file("profile name"),
+            key: "name".into(),
+            value: format!("{name:?}"),
+            expected,
+        })?;
+        let mut raw = RawProfile::default();
+        if let Some(parent) = extends {
+            check_profile_name(parent).map_err(|expected| ConfigError::InvalidValue {
+                origin: Origin::file("extends"),
+                key: "extends".into(),
+                value: format!("{parent:?}"),
+                expected,
+            })?;
+            raw.extends = Some(ProfileName(parent.to_string()));
+        }
+        // In the place of the existing file of that name, or of a new user profile.
+        let (source, layer) = match self.find(name, 0) {
+            Ok(Some(found)) => (found.source, found.layer),
+            _ => {
+                let dir = self.home.profiles_dir();
+                let layer = self.dirs.iter().position(|d| *d == dir);
+                (ProfileSource::File(dir.join(format!("{name}.toml"))), layer)
+            }
+        };
+        let leaf = LoadedProfile {
+            name: name.to_string(),
+            raw,
+            source,
+            text: String::new(),
+            layer,
+        };
+        let (merged, ..) = self.merge_chain(leaf)?;
+        Ok(Profile::from_raw(merged, name))
+    }
+
+    /// Follows `extends` from `leaf` and merges the chain: the merged raw profile, the leaf's
+    /// label and text (for positions), its provenance, and the chain's names and sources.
+    #[allow(clippy::type_complexity)]
+    fn merge_chain(
+        &self,
+        leaf: LoadedProfile,
+    ) -> Result<
+        (
+            RawProfile,
+            String,
+            String,
+            Option<RawProvenance>,
+            Vec<(String, ProfileSource)>,
+        ),
+        ConfigError,
+    > {
         let mut seen: BTreeSet<ProfileSource> = BTreeSet::new();
         seen.insert(identity(&leaf.source));
         let mut chain = vec![leaf];
@@ -246,7 +323,6 @@ impl ProfileStore {
             }
             chain.push(found);
         }
-        let leaf_name = chain[0].name.clone();
         let leaf_label = chain[0].label();
         let leaf_text = chain[0].text.clone();
         let provenance = chain[0].raw.provenance.clone();
@@ -260,22 +336,7 @@ impl ProfileStore {
             .map(|c| c.raw)
             .reduce(RawProfile::overlay)
             .unwrap_or_default();
-        let profile = Profile::from_raw(merged, &leaf_name);
-        if let Err(problem) = profile.validate() {
-            let map = SourceMap::parse(&leaf_text, &leaf_label).ok();
-            return Err(problem.into_error(&leaf_label, map.as_ref()));
-        }
-        let shadows = match sources.get(1) {
-            Some((parent, source)) if *parent == leaf_name => Some(source.clone()),
-            _ => None,
-        };
-        Ok(ResolvedProfile {
-            profile,
-            source: sources[0].1.clone(),
-            chain: sources,
-            shadows,
-            provenance,
-        })
+        Ok((merged, leaf_label, leaf_text, provenance, sources))
     }
 
     /// Every profile visible on the search path (the first of each name), then the built-ins
@@ -493,7 +554,7 @@ mod history;
 mod write;
 
 pub use history::{HistoryEntry, history_dir, parse_version, text_sha256};
-pub use write::{ImportedProfile, ProfileHistory, SavedProfile};
+pub use write::{ImportedProfile, ProfileHistory, SavedProfile, TextCheck, TextProblem};
 
 #[cfg(test)]
 mod tests;

@@ -19,6 +19,7 @@ use super::help;
 use super::panes::alerts::AlertsPane;
 use super::panes::audit::AuditPane;
 use super::panes::check::CheckPane;
+use super::panes::profiles::ProfilesPane;
 use super::panes::sandboxes::SandboxesPane;
 use super::panes::{Component, Handled};
 use super::style::Styles;
@@ -30,9 +31,16 @@ pub enum Focus {
     Alerts,
     Audit,
     Check,
+    Profiles,
 }
 
-const ORDER: [Focus; 4] = [Focus::Sandboxes, Focus::Alerts, Focus::Audit, Focus::Check];
+const ORDER: [Focus; 5] = [
+    Focus::Sandboxes,
+    Focus::Alerts,
+    Focus::Audit,
+    Focus::Check,
+    Focus::Profiles,
+];
 
 /// What covers the panes and takes the keys.
 #[derive(Debug, Clone)]
@@ -56,6 +64,9 @@ pub struct App {
     pub alerts: AlertsPane,
     pub audit: AuditPane,
     pub check: CheckPane,
+    pub profiles: ProfilesPane,
+    /// Which pane the upper-right slot shows: the one of Audit / Profiles focused last.
+    pub front: Focus,
     pub overlay: Overlay,
     /// Width of the left column, percent.
     pub split_x: u16,
@@ -85,6 +96,8 @@ impl App {
             alerts: AlertsPane::default(),
             audit: AuditPane::default(),
             check: CheckPane::default(),
+            profiles: ProfilesPane::default(),
+            front: Focus::Audit,
             overlay: Overlay::None,
             split_x: 55,
             split_y: 60,
@@ -111,6 +124,7 @@ impl App {
             Focus::Alerts => &self.alerts,
             Focus::Audit => &self.audit,
             Focus::Check => &self.check,
+            Focus::Profiles => &self.profiles,
         }
     }
 
@@ -120,14 +134,19 @@ impl App {
             Focus::Alerts => &mut self.alerts,
             Focus::Audit => &mut self.audit,
             Focus::Check => &mut self.check,
+            Focus::Profiles => &mut self.profiles,
         }
     }
 
     pub fn set_focus(&mut self, focus: Focus, out: &mut Vec<Intent>) {
         self.focus = focus;
+        if matches!(focus, Focus::Audit | Focus::Profiles) {
+            self.front = focus;
+        }
         match focus {
             Focus::Alerts => self.alerts.mark_seen(),
             Focus::Check if self.check.report.is_none() => self.check.run(out),
+            Focus::Profiles if !self.profiles.requested => self.profiles.load(out),
             _ => {}
         }
     }
@@ -200,6 +219,10 @@ impl App {
                 match dialog.handle_key(key) {
                     DialogOutcome::Open => {}
                     DialogOutcome::Cancel => self.overlay = Overlay::None,
+                    DialogOutcome::Submit(Intent::Quit) => {
+                        self.quit = true;
+                        out.push(Intent::Quit);
+                    }
                     DialogOutcome::Submit(intent) => {
                         self.status = Some((
                             match &intent {
@@ -220,8 +243,15 @@ impl App {
         if !captured {
             let handled_globally = match key.code {
                 KeyCode::Char('q') => {
-                    self.quit = true;
-                    out.push(Intent::Quit);
+                    if let Some(name) = self.profiles.unsaved() {
+                        self.overlay = Overlay::Confirm(ConfirmDialog {
+                            question: format!("Quit and lose the unsaved changes to {name}?"),
+                            intent: Intent::Quit,
+                        });
+                    } else {
+                        self.quit = true;
+                        out.push(Intent::Quit);
+                    }
                     true
                 }
                 KeyCode::Char('?') => {
@@ -239,6 +269,10 @@ impl App {
                 KeyCode::Char(c @ '1'..='4') => {
                     let i = usize::from(c as u8 - b'1');
                     self.set_focus(ORDER[i], &mut out);
+                    true
+                }
+                KeyCode::Char('6') => {
+                    self.set_focus(Focus::Profiles, &mut out);
                     true
                 }
                 KeyCode::Char('<') => {
@@ -346,6 +380,7 @@ impl App {
                 };
                 out.push(Intent::Refresh);
             }
+            AppEvent::Profile(e) => self.profiles.on_event(*e, &mut out),
             AppEvent::Core(_) => out.push(Intent::Refresh),
         }
         out
@@ -374,7 +409,7 @@ impl App {
             for (focus, rect) in [
                 (Focus::Sandboxes, tl),
                 (Focus::Alerts, bl),
-                (Focus::Audit, tr),
+                (self.front, tr),
                 (Focus::Check, br),
             ] {
                 self.pane(focus)
@@ -390,6 +425,7 @@ impl App {
                     Focus::Alerts => ("Alerts", self.alerts.keys()),
                     Focus::Audit => ("Audit browser", self.audit.keys()),
                     Focus::Check => ("System check", self.check.keys()),
+                    Focus::Profiles => ("Profile editor", self.profiles.keys()),
                 };
                 help::render(f, main, title, keys, st);
             }

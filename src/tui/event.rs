@@ -145,6 +145,8 @@ pub enum Intent {
         source: AuditSource,
     },
     RunCheck,
+    /// File work of the profile editor.
+    Profile(super::panes::profiles::msg::ProfileRequest),
     /// Show the audit of this sandbox in the browser and focus it.
     OpenAudit {
         label: String,
@@ -181,6 +183,8 @@ pub enum AppEvent {
     Profiles(Result<Vec<ProfileInfo>, String>),
     /// An action finished: a message for the status bar (`Err` shown as an error).
     Done(Result<String, String>),
+    /// The profile editor's file work finished.
+    Profile(Box<super::panes::profiles::msg::ProfileEvent>),
     /// A core event from the service's bus (this process).
     Core(crate::sandbox::Event),
 }

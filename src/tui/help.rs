@@ -13,6 +13,7 @@ use super::style::Styles;
 pub const GLOBAL_KEYS: &[KeyHelp] = &[
     ("Tab / Shift-Tab", "focus the next / previous pane"),
     ("1 2 3 4", "focus sandboxes, alerts, audit, system check"),
+    ("6", "focus the profile editor"),
     ("< / >", "move the vertical split left / right"),
     ("[ / ]", "move the horizontal split up / down"),
     ("z", "zoom the focused pane (again to restore)"),

@@ -26,6 +26,7 @@ mod event;
 mod help;
 mod log;
 mod panes;
+mod profile_work;
 mod runloop;
 mod style;
 mod tail;

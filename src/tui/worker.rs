@@ -134,6 +134,17 @@ impl Worker {
                     w.send(AppEvent::Verified { generation, status });
                 });
             }
+            Intent::Profile(req) => {
+                tokio::task::spawn_blocking(move || {
+                    // Project profiles are those of the directory the TUI was started in.
+                    let project = std::env::current_dir().ok();
+                    let event = match w.svc.profiles(project.as_deref()) {
+                        Ok(store) => super::profile_work::run(&store, req),
+                        Err(e) => super::profile_work::failed(req, e.to_string()),
+                    };
+                    w.send(AppEvent::Profile(Box::new(event)));
+                });
+            }
             Intent::RunCheck => {
                 tokio::spawn(async move {
                     let report = w.svc.check().await;

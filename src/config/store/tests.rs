@@ -433,4 +433,5 @@ fn renamed_tampered_export_is_refused() {
     assert!(m.contains("name = \"Bad\" is not valid"), "{m}");
 }
 
+mod check_text;
 mod lifecycle;

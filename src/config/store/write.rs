@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use super::history::{self, HistoryEntry};
 use super::{ProfileStore, ResolvedProfile, is_path};
 use crate::config::builtin::builtin;
-use crate::config::error::{ConfigError, Origin};
+use crate::config::error::{ConfigError, Location, Origin};
 use crate::config::exchange::{export, to_toml, verify_import};
 use crate::config::names::check_profile_name;
 use crate::config::profile::Profile;
@@ -41,6 +41,24 @@ pub struct SavedProfile {
     pub path: PathBuf,
     /// The version the write replaced, now in the history (`None` for a new profile).
     pub archived: Option<HistoryEntry>,
+}
+
+/// The result of [`ProfileStore::check_text`]: the resolved profile, or the first problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextCheck {
+    pub resolved: Option<ResolvedProfile>,
+    pub problem: Option<TextProblem>,
+}
+
+/// Why profile text would not save, with the key and position when the error has them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextProblem {
+    /// Key path such as `resources.memory` or `network.allowed_cidrs[1]`.
+    pub key: Option<String>,
+    /// 1-based line and column in the checked text.
+    pub location: Option<Location>,
+    /// The full message, as `lasso profile validate` prints it.
+    pub message: String,
 }
 
 /// A profile file and its archived versions (`lasso profile history`).
@@ -175,6 +193,42 @@ impl ProfileStore {
     /// and archiving the current version. The text must parse, carry this name (or none) and
     /// resolve; nothing is written otherwise. Built-in names are refused.
     pub fn save(&self, name: &str, text: &str) -> Result<SavedProfile, ConfigError> {
+        let (path, resolved) = self.prepare_save(name, text)?;
+        self.home.ensure_private_dir(&self.home.profiles_dir())?;
+        let archived = replace_file(&path, text, true, "save")?;
+        Ok(SavedProfile {
+            profile: resolved.profile,
+            path,
+            archived,
+        })
+    }
+
+    /// Everything [`ProfileStore::save`] checks, without writing: the name, the built-in
+    /// rule, parsing with positions, the name/file agreement, shadowing, the `extends` chain
+    /// and the validator, all with the text placed where the file would be. The editor calls
+    /// this on every edit, so what it accepts is exactly what a save accepts.
+    pub fn check_text(&self, name: &str, text: &str) -> TextCheck {
+        match self.prepare_save(name, text) {
+            Ok((_, resolved)) => TextCheck {
+                resolved: Some(resolved),
+                problem: None,
+            },
+            Err(e) => TextCheck {
+                resolved: None,
+                problem: Some(TextProblem {
+                    key: e.key().map(str::to_string),
+                    location: e.origin().and_then(|o| o.location),
+                    message: e.to_string(),
+                }),
+            },
+        }
+    }
+
+    fn prepare_save(
+        &self,
+        name: &str,
+        text: &str,
+    ) -> Result<(PathBuf, ResolvedProfile), ConfigError> {
         check_profile_name(name).map_err(|expected| invalid_name("save", name, expected))?;
         if builtin(name).is_some() {
             return Err(ConfigError::BuiltinReadOnly {
@@ -186,13 +240,7 @@ impl ProfileStore {
         let layer = self.dirs.iter().position(|d| *d == dir);
         let leaf = self.load_text(&path, &path, text.to_string(), layer, Some(name))?;
         let resolved = self.resolve_loaded(leaf)?;
-        self.home.ensure_private_dir(&dir)?;
-        let archived = replace_file(&path, text, true, "save")?;
-        Ok(SavedProfile {
-            profile: resolved.profile,
-            path,
-            archived,
-        })
+        Ok((path, resolved))
     }
 
     /// Deletes the user profile `name` (`LASSO_HOME/profiles/<name>.toml`) after archiving it

@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod check;
+pub mod profiles;
 pub mod sandboxes;
 
 use chrono::{DateTime, Utc};

@@ -45,9 +45,11 @@ fn global_keys_focus_resize_zoom_help_and_quit() {
     a.handle_key(key(KeyCode::Tab));
     assert_eq!(a.focus, Focus::Check);
     a.handle_key(key(KeyCode::Tab));
+    assert_eq!(a.focus, Focus::Profiles);
+    a.handle_key(key(KeyCode::Tab));
     assert_eq!(a.focus, Focus::Sandboxes);
     a.handle_key(key(KeyCode::BackTab));
-    assert_eq!(a.focus, Focus::Check);
+    assert_eq!(a.focus, Focus::Profiles);
     a.handle_key(ch('3'));
     assert_eq!(a.focus, Focus::Audit);
     for _ in 0..20 {

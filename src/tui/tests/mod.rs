@@ -4,6 +4,7 @@
 //! clock so ages are stable.
 
 mod keys;
+mod profiles;
 mod snapshots;
 
 use std::collections::BTreeMap;
