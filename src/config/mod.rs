@@ -52,9 +52,8 @@ pub use net::{Cidr, DomainPattern, Port, check_domain, domain_matches};
 pub use profile::{
     AgentAuth, AuditSettings, CommandPolicy, DEFAULT_ASSIST_EXTRA, DEFAULT_BASE_IMAGE,
     DEFAULT_HIDDEN_PATHS, DEFAULT_OBSERVE, FilesystemPolicy, GuardPolicy, ImageSpec, ModeLists,
-    TerminalSettings,
-    NetworkPolicy, Profile, Resources, SANDBOX_HOME, TMP_DIR, WORKSPACE, default_assist,
-    image_tag_for_hash,
+    NetworkPolicy, Profile, Resources, SANDBOX_HOME, TMP_DIR, TerminalSettings, WORKSPACE,
+    default_assist, image_tag_for_hash,
 };
 pub use raw::{
     RawAgentAuth, RawAudit, RawCommands, RawFilesystem, RawGuard, RawImage, RawIntegrity, RawModes,
