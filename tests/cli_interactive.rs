@@ -153,3 +153,31 @@ fn the_terminal_is_back_in_cooked_mode_after_the_session() {
     }
     assert_eq!(p.wait(WAIT), 0);
 }
+
+#[test]
+fn sigterm_and_sighup_end_the_session_and_stop_the_sandbox() {
+    let Some(l) = Lasso::with_engine("sigterm_and_sighup_end_the_session_and_stop_the_sandbox")
+    else {
+        return;
+    };
+    let d = dir(&l);
+    for (name, sig) in [("term", libc::SIGTERM), ("hup", libc::SIGHUP)] {
+        // `exec` keeps the shell's pid, so `$$` is lasso's.
+        let script = format!(
+            "echo \"pid=$$.\"; exec \"$LASSO\" interactive minimal --dir '{d}' --name {name}"
+        );
+        let mut p = Pty::script(&l, &script, 100, 30);
+        let start = p.expect_from(0, "pid=", WAIT);
+        let end = p.expect_from(start, ".", WAIT);
+        let pid: i32 = p.output()[start..end - 1].parse().unwrap();
+        let at = p.expect_from(end, &format!("lasso:{name}$ "), SLOW);
+        // SAFETY: signalling the child this test spawned.
+        assert_eq!(unsafe { libc::kill(pid, sig) }, 0);
+        p.expect_from(at, &format!("stopped sandbox {name}"), WAIT);
+        p.wait(WAIT);
+        assert!(
+            !sandbox_names(&l).contains(&name.to_string()),
+            "sandbox {name} survived the signal"
+        );
+    }
+}

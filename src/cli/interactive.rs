@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 
 use super::image::Progress;
@@ -76,6 +76,9 @@ fn service() -> Result<Arc<SandboxService>, CliError> {
 
 pub async fn interactive(args: InteractiveArgs) -> Result<ExitCode, CliError> {
     require_tty("interactive")?;
+    // Watched from the start: a hangup or SIGTERM while the sandbox is being created must
+    // not kill lasso with the sandbox left running; it ends the session as soon as it opens.
+    let signals = Signals::new()?;
     let svc = service()?;
     let req = CreateRequest {
         profile: args.profile,
@@ -92,7 +95,7 @@ pub async fn interactive(args: InteractiveArgs) -> Result<ExitCode, CliError> {
         .open_terminal(&info.id, SessionKind::Repl, "cli", term_size())
         .await;
     let result = match opened {
-        Ok(session) => run_session(session).await,
+        Ok(session) => run_session(session, signals).await,
         Err(e) => Err(CliError::from(e)),
     };
     let stop_it = !args.keep;
@@ -112,6 +115,7 @@ pub async fn interactive(args: InteractiveArgs) -> Result<ExitCode, CliError> {
 
 pub async fn attach(args: AttachArgs) -> Result<ExitCode, CliError> {
     require_tty("attach")?;
+    let signals = Signals::new()?;
     let svc = service()?;
     let kind = if args.shell {
         SessionKind::Shell
@@ -121,7 +125,7 @@ pub async fn attach(args: AttachArgs) -> Result<ExitCode, CliError> {
     let session = svc
         .open_terminal(&args.id, kind, "cli", term_size())
         .await?;
-    let end = run_session(session).await?;
+    let end = run_session(session, signals).await?;
     // A raw shell's exit status is passed through, as ssh does.
     let code = end
         .exit_code
@@ -136,13 +140,14 @@ fn term_size() -> TermSize {
 
 /// Pumps the terminal into the session and back until it ends; the terminal is in raw mode
 /// meanwhile and restored before this returns.
-async fn run_session(mut session: TerminalSession) -> Result<SessionEnd, CliError> {
+async fn run_session(
+    mut session: TerminalSession,
+    mut signals: Signals,
+) -> Result<SessionEnd, CliError> {
     let _raw = RawMode::enable()?;
     let input = session.input.clone();
     spawn_stdin_reader(input.clone());
-    let mut winch = signal(SignalKind::window_change()).map_err(signal_error)?;
-    let mut hup = signal(SignalKind::hangup()).map_err(signal_error)?;
-    let mut term = signal(SignalKind::terminate()).map_err(signal_error)?;
+    let Signals { winch, hup, term } = &mut signals;
     let mut stdout = std::io::stdout();
     let end = loop {
         tokio::select! {
@@ -167,8 +172,24 @@ async fn run_session(mut session: TerminalSession) -> Result<SessionEnd, CliErro
     Ok(end)
 }
 
-fn signal_error(e: std::io::Error) -> CliError {
-    CliError::msg(format!("cannot watch terminal signals: {e}"))
+/// The signals a session reacts to: resize, hangup, terminate.
+struct Signals {
+    winch: Signal,
+    hup: Signal,
+    term: Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals, CliError> {
+        let watch = |kind| {
+            signal(kind).map_err(|e| CliError::msg(format!("cannot watch terminal signals: {e}")))
+        };
+        Ok(Signals {
+            winch: watch(SignalKind::window_change())?,
+            hup: watch(SignalKind::hangup())?,
+            term: watch(SignalKind::terminate())?,
+        })
+    }
 }
 
 /// Reads the terminal on a thread of its own (stdin reads block) and forwards every byte;

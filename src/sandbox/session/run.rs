@@ -28,9 +28,6 @@ use crate::sandbox::events::Event;
 use crate::sandbox::service::Gated;
 use crate::sandbox::{SandboxError, SandboxInfo, SandboxService};
 
-/// Shell used for a raw session: bash where the image has it (and the profile allows it).
-const SHELL_PROBE: &str = "if command -v bash >/dev/null 2>&1; then exec bash; fi; exec sh";
-
 impl SandboxService {
     /// Opens a terminal session of `kind` in the sandbox `query`, on behalf of `actor`
     /// (audited), sized `size`. A raw shell the profile does not permit is refused with
@@ -298,11 +295,12 @@ impl SandboxService {
             Err(e) => return Finished::error(e.to_string()),
         };
         let profile = &compiled.1;
-        let argv: Vec<String> = if compiled.0.check("bash").decision.allowed {
-            vec!["/bin/sh".into(), "-c".into(), SHELL_PROBE.into()]
+        let shell = if compiled.0.check("bash").decision.allowed && self.has_bash(s).await {
+            "/bin/bash"
         } else {
-            vec!["/bin/sh".into()]
+            "/bin/sh"
         };
+        let argv = vec![shell.to_string()];
         let limit = std::time::Duration::from_secs(u64::from(profile.terminal.max_session_seconds));
         // Not prechecked: the guard checks the shell itself and everything it starts.
         let req = ExecRequest::new(argv).timeout(limit).guarded(false);
@@ -314,6 +312,21 @@ impl SandboxService {
             }
         };
         shell_end(&ran, profile.terminal.max_session_seconds)
+    }
+
+    /// Whether the image has bash. A fixed probe lasso runs itself (no user input, nothing
+    /// it starts), so it needs no guard; choosing the shell through a `sh -c` probe under the
+    /// guard instead would fail on profiles that refuse shell operators.
+    async fn has_bash(&self, s: &Session) -> bool {
+        let Ok(engine) = self.engine().await else {
+            return false;
+        };
+        let probe = ExecRequest::new(["test", "-x", "/bin/bash"])
+            .timeout(std::time::Duration::from_secs(10));
+        engine
+            .exec(&s.info.container_id, &probe)
+            .await
+            .is_ok_and(|o| o.success())
     }
 
     async fn run_program(
