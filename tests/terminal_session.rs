@@ -228,6 +228,7 @@ async fn a_program_is_killed_at_the_time_limit_and_close_kills_too() {
         l.work_path(),
         "short",
         "extends = \"minimal\"\n[commands]\nwhitelist_add = [\"sleep\"]\n\
+         max_execution_seconds = 600\n\
          [terminal]\nmax_session_seconds = 2\n",
     );
     let info = create(&l, &profile, "short");
