@@ -70,7 +70,9 @@ pub struct ConnectOptions {
     pub container_host: Option<String>,
     /// `XDG_RUNTIME_DIR`, for rootless Podman/Docker sockets.
     pub xdg_runtime_dir: Option<PathBuf>,
-    /// How long one candidate may take to answer `/_ping` and `/version`.
+    /// How long one candidate may take to answer `/_ping` and `/version`. Generous: a socket
+    /// that is missing or refuses fails at once, and a loaded Podman service can take several
+    /// seconds to answer its first request (seen at over 5 s on a busy 2-core machine).
     pub connect_timeout: Duration,
     /// Timeout for each later engine request (builds and exec streams are not bounded by it
     /// once the engine has answered).
@@ -84,7 +86,7 @@ impl Default for ConnectOptions {
             docker_host: None,
             container_host: None,
             xdg_runtime_dir: None,
-            connect_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(120),
         }
     }
