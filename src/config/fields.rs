@@ -125,6 +125,8 @@ pub const FIELDS: &[FieldSpec] = &[
     f("agent_auth.forward_env_add", List, "forwarded variables added to the parent's"),
     f("guard.enforcement", Enum(&["enforce", "shadow", "record"]), "in-sandbox guard"),
     f("guard.accept_missing", List, "kernel features to run without: landlock, seccomp-notify"),
+    f("terminal.raw_shell", Bool, "a raw shell may be opened (the guard still checks every program)"),
+    f("terminal.max_session_seconds", Int { min: 1, max: 86_400 }, "longest run of one interactive program"),
     f("extra_env", Map, "environment variables (NAME=value)"),
 ];
 

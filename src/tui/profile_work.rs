@@ -137,7 +137,21 @@ fn inherited(
     extends: Option<&str>,
 ) -> Result<serde_json::Value, String> {
     let p = store.inherited(name, extends).map_err(|e| e.to_string())?;
-    serde_json::to_value(&p).map_err(|e| e.to_string())
+    form_values(&p)
+}
+
+/// A profile as the form reads values from it.
+pub(crate) fn form_values(p: &crate::config::Profile) -> Result<serde_json::Value, String> {
+    let mut value = serde_json::to_value(p).map_err(|e| e.to_string())?;
+    // The serialised profile leaves `[terminal]` out while it is all defaults (so existing
+    // hashes stay); the form still shows what those defaults are.
+    if let serde_json::Value::Object(map) = &mut value
+        && !map.contains_key("terminal")
+    {
+        let terminal = serde_json::to_value(&p.terminal).map_err(|e| e.to_string())?;
+        map.insert("terminal".to_string(), terminal);
+    }
+    Ok(value)
 }
 
 fn open(store: &ProfileStore, name: &str) -> Result<OpenedProfile, String> {

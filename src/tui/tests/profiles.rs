@@ -561,7 +561,7 @@ fn opened(h: &Home) -> App {
     let inherited = h
         .store
         .inherited("team", Some("development"))
-        .map(|p| serde_json::to_value(p).unwrap_or_default());
+        .map(|p| crate::tui::profile_work::form_values(&p).unwrap_or_default());
     let out = a.on_event(AppEvent::Profile(Box::new(ProfileEvent::Opened(Ok(
         OpenedProfile {
             name: "team".into(),
