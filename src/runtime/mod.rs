@@ -9,7 +9,10 @@
 //! - exec with bounded output and a timeout that kills the whole command ([`Engine::exec`]),
 //! - local images: builds, rootfs imports, save/load and the two registry-free bootstraps
 //!   ([`bootstrap_busybox`], [`build_debian_image`]),
-//! - networks.
+//! - networks,
+//! - live state: the container event stream with reconnection ([`Engine::watch_containers`],
+//!   `events.rs`, decoding in `event_decode.rs`) and one-shot resource samples
+//!   ([`Engine::stats`], `stats.rs`).
 //!
 //! Shape: one concrete [`Engine`] (cheap to clone) with async methods; plain-data requests
 //! and results; one error enum whose messages say what to do. The same code serves both
@@ -25,6 +28,8 @@ mod connect;
 mod container;
 mod create;
 mod error;
+mod event_decode;
+mod events;
 mod exec;
 mod http;
 mod image;
@@ -33,12 +38,15 @@ mod network;
 mod reap;
 mod seccomp;
 mod spec;
+mod stats;
 
 pub use connect::{ConnectAttempt, ConnectOptions, Engine, EngineKind};
 pub use container::{
     ContainerDetails, ContainerId, ContainerState, ContainerSummary, check_workspace,
 };
 pub use error::RuntimeError;
+pub use event_decode::{ContainerAction, EngineEvent};
+pub use events::{WatchItem, WatchOptions};
 pub use exec::{
     EXEC_MARKER_ENV, ExecOutput, ExecRequest, GUARD_SETUP_FAILED, GuardExec, HOST_GRACE,
 };
@@ -50,6 +58,7 @@ pub use image::{
 };
 pub use info::{EngineInfo, OciRuntime};
 pub use seccomp::{DEFAULT_PROFILE_PATH, GUARD_SYSCALLS, guard_profile, guard_profile_from};
+pub use stats::StatsSample;
 pub use spec::{
     GUARD_BINARY, GUARD_POLICY_DIR, GUARD_SPOOL_DIR, GuardMounts, HOME_DIR, NetworkSpec,
     SANDBOX_GID, SANDBOX_UID, SANDBOX_USER, SandboxSpec, TmpfsMount, WORKSPACE_DIR,
