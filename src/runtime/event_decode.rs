@@ -304,7 +304,10 @@ mod tests {
         assert_eq!(e.time_nanos, Some(1796657625168689312));
         let e = decode_event(DOCKER_DIE.as_bytes()).unwrap().unwrap();
         assert_eq!(e.action, ContainerAction::Die);
-        assert_eq!(e.attributes.get("lasso.id").map(String::as_str), Some("abc"));
+        assert_eq!(
+            e.attributes.get("lasso.id").map(String::as_str),
+            Some("abc")
+        );
         assert!(e.action.changes_listing());
     }
 
@@ -316,7 +319,7 @@ mod tests {
         let e = decode_event(PODMAN_SYNC.as_bytes()).unwrap().unwrap();
         assert_eq!(e.action, ContainerAction::Other("sync".into()));
         assert!(!e.action.changes_listing());
-        assert_eq!(e.time_nanos, Some(1796657626_000_000_000));
+        assert_eq!(e.time_nanos, Some(1_796_657_626_000_000_000));
     }
 
     #[test]

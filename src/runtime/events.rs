@@ -16,7 +16,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use super::connect::Engine;
-use super::event_decode::{ChunkedDecoder, EngineEvent, LineSplitter, decode_event, parse_stream_head};
+use super::event_decode::{
+    ChunkedDecoder, EngineEvent, LineSplitter, decode_event, parse_stream_head,
+};
 use super::http::{Endpoint, encode_query_value};
 
 /// Largest response head accepted before the event body starts.
@@ -51,7 +53,10 @@ pub enum WatchItem {
     Connected,
     Event(EngineEvent),
     /// The stream ended or could not be opened; the next attempt is in `retry_in`.
-    Disconnected { error: String, retry_in: Duration },
+    Disconnected {
+        error: String,
+        retry_in: Duration,
+    },
     /// A line that was not an event (skipped; for the log).
     Skipped(String),
 }
@@ -141,13 +146,11 @@ async fn stream_once(
     let fail = |what: &str, e: std::io::Error| StreamEnd::Failed(format!("{what}: {e}"));
     match endpoint {
         Endpoint::Unix(p) => {
-            let s = tokio::time::timeout(
-                options.connect_timeout,
-                tokio::net::UnixStream::connect(p),
-            )
-            .await
-            .map_err(|_| StreamEnd::Failed("connecting timed out".into()))?
-            .map_err(|e| fail("connecting", e))?;
+            let s =
+                tokio::time::timeout(options.connect_timeout, tokio::net::UnixStream::connect(p))
+                    .await
+                    .map_err(|_| StreamEnd::Failed("connecting timed out".into()))?
+                    .map_err(|e| fail("connecting", e))?;
             read_stream(s, path, tx, options, connected).await
         }
         Endpoint::Tcp { host, port } => {
@@ -253,7 +256,8 @@ mod tests {
     use crate::runtime::event_decode::ContainerAction;
     use tokio::net::UnixListener;
 
-    const HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    const HEAD: &[u8] =
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
 
     fn chunk(s: &str) -> Vec<u8> {
         let mut v = format!("{:x}\r\n", s.len()).into_bytes();
@@ -346,18 +350,27 @@ mod tests {
         assert_eq!(e.action, ContainerAction::Create);
         assert_eq!(e.container_id, "aaa");
         assert_eq!(e.name.as_deref(), Some("n-aaa"));
-        assert!(matches!(next(&mut rx).await, WatchItem::Skipped(why) if why.contains("not event JSON")));
-        assert!(matches!(next(&mut rx).await, WatchItem::Event(e) if e.action == ContainerAction::Die));
+        assert!(
+            matches!(next(&mut rx).await, WatchItem::Skipped(why) if why.contains("not event JSON"))
+        );
+        assert!(
+            matches!(next(&mut rx).await, WatchItem::Event(e) if e.action == ContainerAction::Die)
+        );
         let WatchItem::Disconnected { error, retry_in } = next(&mut rx).await else {
             panic!("disconnected")
         };
         assert!(error.contains("ended the event stream"), "{error}");
         assert_eq!(retry_in, Duration::from_millis(20));
         assert_eq!(next(&mut rx).await, WatchItem::Connected);
-        assert!(matches!(next(&mut rx).await, WatchItem::Event(e) if e.action == ContainerAction::Destroy));
+        assert!(
+            matches!(next(&mut rx).await, WatchItem::Event(e) if e.action == ContainerAction::Destroy)
+        );
         let (requests, _open) = server.await.unwrap();
         for r in &requests {
-            assert!(r.starts_with("GET /v1.41/events?filters=x HTTP/1.1\r\n"), "{r}");
+            assert!(
+                r.starts_with("GET /v1.41/events?filters=x HTTP/1.1\r\n"),
+                "{r}"
+            );
         }
     }
 
@@ -416,6 +429,9 @@ mod tests {
         let WatchItem::Disconnected { error, .. } = next(&mut rx).await else {
             panic!("disconnected")
         };
-        assert!(error.contains("HTTP 500") && error.contains("events broke"), "{error}");
+        assert!(
+            error.contains("HTTP 500") && error.contains("events broke"),
+            "{error}"
+        );
     }
 }

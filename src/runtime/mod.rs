@@ -58,8 +58,8 @@ pub use image::{
 };
 pub use info::{EngineInfo, OciRuntime};
 pub use seccomp::{DEFAULT_PROFILE_PATH, GUARD_SYSCALLS, guard_profile, guard_profile_from};
-pub use stats::StatsSample;
 pub use spec::{
     GUARD_BINARY, GUARD_POLICY_DIR, GUARD_SPOOL_DIR, GuardMounts, HOME_DIR, NetworkSpec,
     SANDBOX_GID, SANDBOX_UID, SANDBOX_USER, SandboxSpec, TmpfsMount, WORKSPACE_DIR,
 };
+pub use stats::StatsSample;
