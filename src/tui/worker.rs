@@ -263,7 +263,13 @@ impl Worker {
                             next_list = Instant::now();
                         }
                     }
-                    Some(_) => {
+                    Some(ev) => {
+                        if let LiveEvent::Changed { sandbox_id, action, .. } = &ev {
+                            self.log.info(&format!(
+                                "engine event: {action} {}",
+                                sandbox_id.as_deref().unwrap_or("(no lasso id)")
+                            ));
+                        }
                         // A create is several events (create, start, ...): one re-list.
                         tokio::time::sleep(DEBOUNCE).await;
                         if let Some(rx) = live.as_mut() {
