@@ -134,12 +134,13 @@ async fn watch_and_sample(l: Arc<Lasso>) {
 }
 
 /// Polls `check` until it holds; panics after 60 s (a broken build, never a slow one).
-fn eventually(check: impl Fn() -> bool, what: &str) {
+fn eventually(check: impl Fn() -> bool, what: &str, context: impl Fn() -> String) {
     let deadline = std::time::Instant::now() + WAIT;
     while !check() {
         assert!(
             std::time::Instant::now() < deadline,
-            "waited 60 s for {what}"
+            "waited 60 s for {what}\n{}",
+            context()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -197,9 +198,11 @@ fn the_tui_shows_another_process_sandboxes_live_with_cpu_and_memory() {
             .lines()
             .any(|line| line.contains(&format!("engine event: {what} {id}")))
     };
+    let log_text = || std::fs::read_to_string(&log_path).unwrap_or_default();
     eventually(
         || logged("create") || logged("start"),
-        &format!("an engine event for {id} in {}", log_path.display()),
+        &format!("an engine event for {id} in tui.log"),
+        log_text,
     );
     tui.wait_screen_for(
         |s| {
@@ -217,7 +220,11 @@ fn the_tui_shows_another_process_sandboxes_live_with_cpu_and_memory() {
         WAIT,
     );
     tui.wait_screen("No sandboxes yet", WAIT);
-    eventually(|| logged("destroy"), "the destroy event in tui.log");
+    eventually(
+        || logged("destroy"),
+        "the destroy event in tui.log",
+        log_text,
+    );
     tui.send("q");
     assert_eq!(tui.wait(WAIT), 0);
 }

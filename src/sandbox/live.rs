@@ -47,13 +47,11 @@ impl SandboxService {
         options: WatchOptions,
     ) -> Result<mpsc::Receiver<LiveEvent>, SandboxError> {
         let engine = self.engine().await?;
-        let mut raw = engine.watch_containers(
-            &[
-                (labels::MANAGED, Some("true")),
-                (labels::HOME, Some(&self.home_tag)),
-            ],
-            options,
-        );
+        // One label only: Podman 4.3's compat endpoint matches a list of label filters when
+        // ANY of them matches (Docker: all), so `lasso.managed=true` would let every home's
+        // events through. The home tag alone is unique; events are checked again below.
+        let mut raw = engine.watch_containers(&[(labels::HOME, Some(&self.home_tag))], options);
+        let home_tag = self.home_tag.clone();
         let (tx, rx) = mpsc::channel(256);
         tokio::spawn(async move {
             while let Some(item) = raw.recv().await {
@@ -66,6 +64,9 @@ impl SandboxService {
                     // the list; lines that are not events are nothing to act on.
                     WatchItem::Event(e) if !e.action.changes_listing() => continue,
                     WatchItem::Skipped(_) => continue,
+                    // Should the engine not filter (or filter differently), another home's
+                    // sandboxes are still not ours.
+                    WatchItem::Event(e) if !is_ours(&e.attributes, &home_tag) => continue,
                     WatchItem::Event(e) => LiveEvent::Changed {
                         sandbox_id: e.attributes.get(labels::ID).cloned(),
                         container_id: e.container_id,
@@ -88,6 +89,13 @@ impl SandboxService {
     }
 }
 
+/// An event whose labels name another home (or say it is not a lasso sandbox) is not ours;
+/// one without labels is given the benefit of the doubt (a re-list costs little).
+fn is_ours(attributes: &std::collections::BTreeMap<String, String>, home_tag: &str) -> bool {
+    attributes.get(labels::HOME).is_none_or(|h| h == home_tag)
+        && attributes.get(labels::MANAGED).is_none_or(|m| m == "true")
+}
+
 fn action_name(a: &ContainerAction) -> String {
     match a {
         ContainerAction::Create => "create".into(),
@@ -100,5 +108,34 @@ fn action_name(a: &ContainerAction) -> String {
         ContainerAction::Unpause => "unpause".into(),
         ContainerAction::Rename => "rename".into(),
         ContainerAction::Other(s) => s.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn only_this_homes_events_are_ours() {
+        let attrs = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let mine = attrs(&[
+            (labels::HOME, "aa"),
+            (labels::MANAGED, "true"),
+            ("name", "x"),
+        ]);
+        assert!(is_ours(&mine, "aa"));
+        assert!(!is_ours(&mine, "bb"));
+        assert!(!is_ours(
+            &attrs(&[(labels::HOME, "aa"), (labels::MANAGED, "false")]),
+            "aa"
+        ));
+        assert!(is_ours(&attrs(&[("name", "x")]), "aa"));
     }
 }

@@ -264,21 +264,34 @@ impl Worker {
                         }
                     }
                     Some(ev) => {
-                        if let LiveEvent::Changed { sandbox_id, action, .. } = &ev {
-                            self.log.info(&format!(
-                                "engine event: {action} {}",
-                                sandbox_id.as_deref().unwrap_or("(no lasso id)")
-                            ));
-                        }
+                        self.log_live(&ev);
                         // A create is several events (create, start, ...): one re-list.
                         tokio::time::sleep(DEBOUNCE).await;
                         if let Some(rx) = live.as_mut() {
-                            while rx.try_recv().is_ok() {}
+                            while let Ok(ev) = rx.try_recv() {
+                                self.log_live(&ev);
+                            }
                         }
                         next_list = Instant::now();
                     }
                     None => live = None,
                 },
+            }
+        }
+    }
+
+    /// Engine events go to the TUI's log (what a re-list was for, when one is puzzling).
+    fn log_live(&self, ev: &LiveEvent) {
+        match ev {
+            LiveEvent::Changed {
+                sandbox_id, action, ..
+            } => self.log.info(&format!(
+                "engine event: {action} {}",
+                sandbox_id.as_deref().unwrap_or("(no lasso id)")
+            )),
+            LiveEvent::Connected => self.log.info("engine events: connected"),
+            LiveEvent::Disconnected { error, .. } => {
+                self.log.info(&format!("engine events: {error}"));
             }
         }
     }
