@@ -76,7 +76,7 @@ pub struct SandboxesPane {
     /// Table rows the last frame had room for (0 when the pane was not drawn); decides
     /// which sandboxes are on screen and so sampled.
     pub body_rows: std::cell::Cell<u16>,
-    /// The ids last asked to be sampled.
+    /// The containers last asked to be sampled.
     stats_sent: Vec<String>,
 }
 
@@ -195,7 +195,8 @@ impl SandboxesPane {
     /// After a frame: the sampling request when the running sandboxes on screen changed.
     pub fn stats_intent(&mut self) -> Option<Intent> {
         let on_screen = self.on_screen_running();
-        let ids: Vec<String> = on_screen.iter().map(|s| s.id.clone()).collect();
+        // By container: a restarted sandbox keeps its id but has a new container to sample.
+        let ids: Vec<String> = on_screen.iter().map(|s| s.container_id.clone()).collect();
         if ids == self.stats_sent {
             return None;
         }

@@ -226,6 +226,24 @@ fn stats_are_sampled_for_the_running_sandboxes_on_screen() {
         .collect();
     assert_eq!(last.iter().map(|s| s.id.clone()).collect::<Vec<_>>(), tail);
     assert!(!last.iter().any(|s| first.iter().any(|f| f.id == s.id)));
+    // A restart (same sandbox id, new container) asks again, for the new container.
+    let mut list = a.sandboxes.all.clone();
+    let restarted = last[0].id.clone();
+    for s in &mut list {
+        if s.id == restarted {
+            s.container_id = "new-container".into();
+        }
+    }
+    a.on_event(AppEvent::Sandboxes(list));
+    crate::tui::render_to_buffer(&a, 140, 20);
+    let Some(Intent::SampleStats(again)) = a.sandboxes.stats_intent() else {
+        panic!("a restarted sandbox is sampled in its new container")
+    };
+    assert!(
+        again
+            .iter()
+            .any(|s| s.id == restarted && s.container_id == "new-container")
+    );
     // Zoomed on another pane: the sandboxes pane is not drawn, nothing is sampled.
     a.handle_key(ch('2'));
     a.handle_key(ch('z'));
