@@ -202,7 +202,19 @@ async fn read_stream<S: AsyncRead + AsyncWrite + Unpin>(
                 Some(Err(e)) => return Err(StreamEnd::Failed(e)),
                 Some(Ok((200, chunked, len))) => return Ok((chunked, len)),
                 Some(Ok((status, _, len))) => {
-                    let body = String::from_utf8_lossy(&head[len..]).trim().to_string();
+                    // The error body is short: read until it is complete (the engine may keep
+                    // the connection open) for its message.
+                    let body = loop {
+                        if let Ok(r) = super::http::parse_response(&head) {
+                            break r.error_message();
+                        }
+                        match s.read(&mut buf).await {
+                            Ok(n) if n > 0 && head.len() < MAX_HEAD_BYTES => {
+                                head.extend_from_slice(&buf[..n]);
+                            }
+                            _ => break String::from_utf8_lossy(&head[len..]).trim().to_string(),
+                        }
+                    };
                     return Err(StreamEnd::Failed(format!(
                         "GET /events answered HTTP {status}: {body}"
                     )));
@@ -417,12 +429,16 @@ mod tests {
         let sock = dir.path().join("engine.sock");
         let listener = UnixListener::bind(&sock).unwrap();
         let _server = tokio::spawn(async move {
+            // Connections stay open after the answer (keep-alive): the message is read from
+            // the complete body, not at EOF.
+            let mut open = Vec::new();
             loop {
                 let (mut s, _) = listener.accept().await.unwrap();
                 read_request(&mut s).await;
                 s.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 26\r\n\r\n{\"message\":\"events broke\"}")
                     .await
                     .unwrap();
+                open.push(s);
             }
         });
         let mut rx = watch_endpoint(Endpoint::Unix(sock), "/events".into(), fast());
