@@ -91,6 +91,7 @@ impl From<SandboxError> for ApiError {
             S::ApiKeys(_) => (StatusCode::UNPROCESSABLE_ENTITY, "api_keys"),
             S::FileRefused { .. } => (StatusCode::FORBIDDEN, "file_refused"),
             S::SessionRefused(_) => (StatusCode::FORBIDDEN, "session_refused"),
+            S::RestartFailed { .. } => (StatusCode::CONFLICT, "restart_failed"),
             S::FileFailed { .. } => return ApiError::internal("a file operation", e),
             S::Config(c) => return config_error(c, e.to_string()),
             S::Runtime(r) => return runtime_error(r, e.to_string()),

@@ -86,6 +86,9 @@ pub enum Command {
     /// Stop and remove a sandbox, or all of them.
     #[command(visible_alias = "rm")]
     Stop(sandbox::StopArgs),
+    /// Replace a sandbox's container with a fresh one: same id, name, audit log, working
+    /// directory, isolation, mode and stored profile.
+    Restart(sandbox::RestartArgs),
     /// Change the mode of a running sandbox (observe, assist, autonomous).
     Mode(mode::ModeArgs),
     /// Explain what the command gate decides for a command under a profile (nothing runs).
@@ -137,6 +140,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 Command::Attach(args) => interactive::attach(args).await,
                 Command::Status(args) => sandbox::status(args).await,
                 Command::Stop(args) => sandbox::stop(args).await,
+                Command::Restart(args) => sandbox::restart(args).await,
                 Command::Image(args) => image::run(args).await,
                 Command::Mode(args) => mode::run(args).await,
                 Command::Why(args) => why::run_sandbox(args).await,

@@ -79,6 +79,14 @@ pub struct StopArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Sandbox id, unique prefix, or name.
+    pub id: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
 fn service() -> Result<SandboxService, CliError> {
     Ok(SandboxService::new(ServiceOptions::from_env()?))
 }
@@ -309,6 +317,26 @@ pub async fn stop(args: StopArgs) -> Result<ExitCode, CliError> {
         print_json(&info);
     } else {
         println!("stopped {} ({})", info.name, info.short_id());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn restart(args: RestartArgs) -> Result<ExitCode, CliError> {
+    let json = args.json;
+    let svc = service().map_err(|e| e.json(json))?;
+    let info = svc
+        .restart(&args.id, "cli")
+        .await
+        .map_err(|e| CliError::from(e).json(json))?;
+    if json {
+        print_json(&info);
+    } else {
+        println!(
+            "restarted {} ({}), mode {}",
+            info.name,
+            info.short_id(),
+            info.mode
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,10 @@
 //!   and interactive exec with a terminal over a raw upgraded stream ([`Engine::exec_tty`]),
 //! - local images: builds, rootfs imports, save/load and the two registry-free bootstraps
 //!   ([`bootstrap_busybox`], [`build_debian_image`]),
-//! - networks.
+//! - networks,
+//! - live state: the container event stream with reconnection ([`Engine::watch_containers`],
+//!   `events.rs`, decoding in `event_decode.rs`) and one-shot resource samples
+//!   ([`Engine::stats`], `stats.rs`).
 //!
 //! Shape: one concrete [`Engine`] (cheap to clone) with async methods; plain-data requests
 //! and results; one error enum whose messages say what to do. The same code serves both
@@ -26,6 +29,8 @@ mod connect;
 mod container;
 mod create;
 mod error;
+mod event_decode;
+mod events;
 mod exec;
 mod http;
 mod image;
@@ -35,12 +40,15 @@ mod reap;
 mod seccomp;
 mod spec;
 mod tty;
+mod stats;
 
 pub use connect::{ConnectAttempt, ConnectOptions, Engine, EngineKind};
 pub use container::{
     ContainerDetails, ContainerId, ContainerState, ContainerSummary, check_workspace,
 };
 pub use error::RuntimeError;
+pub use event_decode::{ContainerAction, EngineEvent};
+pub use events::{WatchItem, WatchOptions};
 pub use exec::{
     EXEC_MARKER_ENV, ExecOutput, ExecRequest, GUARD_SETUP_FAILED, GuardExec, HOST_GRACE,
 };
@@ -57,3 +65,4 @@ pub use spec::{
     SANDBOX_GID, SANDBOX_UID, SANDBOX_USER, SandboxSpec, TmpfsMount, WORKSPACE_DIR,
 };
 pub use tty::{TtyControl, TtyExec, TtyReader, TtyWriter};
+pub use stats::StatsSample;

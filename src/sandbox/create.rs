@@ -67,7 +67,42 @@ impl SandboxService {
         if existing.iter().any(|s| s.name == name) {
             return Err(SandboxError::NameTaken(name));
         }
+        let audit_log = audit::log_path(&self.audit_dir_for(&profile), Some(&id))?;
+        let mode = profile.mode;
+        self.launch(
+            Launch {
+                id,
+                name,
+                profile,
+                working_dir,
+                audit_log,
+                mode,
+                actor: req.actor,
+                restart: false,
+            },
+            progress,
+        )
+        .await
+    }
 
+    /// Everything after the sandbox's identity is settled: network, runtime, image, the
+    /// hardened container with its labels, self-test, audit, event. Shared by create and
+    /// restart (which passes the identity of the sandbox it replaces).
+    pub(super) async fn launch(
+        &self,
+        launch: Launch,
+        progress: &mut (dyn FnMut(ImageProgress) + Send),
+    ) -> Result<SandboxInfo, SandboxError> {
+        let Launch {
+            id,
+            name,
+            profile,
+            working_dir,
+            audit_log,
+            mode,
+            actor,
+            restart,
+        } = launch;
         let engine = self.engine().await?;
         let (network, network_note) = network_for(&profile, engine.kind());
         let oci_runtime = match profile.isolation {
@@ -99,8 +134,6 @@ impl SandboxService {
         let base = images::base_image_for(&profile, &self.options.settings);
         let image = images::ensure_profile_image(engine, &profile, &base, progress).await?;
 
-        let audit_dir = self.audit_dir_for(&profile);
-        let audit_log = audit::log_path(&audit_dir, Some(&id))?;
         let profile_toml = crate::config::to_toml(&profile)?;
         let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let isolation = profile.isolation.to_string();
@@ -229,7 +262,7 @@ impl SandboxService {
                         .insert(labels::SECCOMP.to_string(), "lasso".to_string());
                 }
                 Err(why) => {
-                    self.record_failed_create(&audit_log, &req.actor, &id, &name, &why);
+                    self.record_failed_create(&audit_log, &actor, &id, &name, &why);
                     let _ = engine.remove_sandbox(&container, None).await;
                     run.remove();
                     return Err(SandboxError::Guard(why));
@@ -260,11 +293,11 @@ impl SandboxService {
             }
         }
         if let Some(problem) = report.failures() {
-            self.record_failed_create(&audit_log, &req.actor, &id, &name, &problem);
+            self.record_failed_create(&audit_log, &actor, &id, &name, &problem);
             return Err(fail(SandboxError::SelfTest(problem)).await);
         }
         // The sandbox starts in its profile's mode; `lasso mode` changes it (see mode.rs).
-        if let Err(e) = super::mode::write_mode(&self.options.home, &spec.name, profile.mode) {
+        if let Err(e) = super::mode::write_mode(&self.options.home, &spec.name, mode) {
             let _ = engine.remove_sandbox(&container, None).await;
             return Err(e);
         }
@@ -278,10 +311,10 @@ impl SandboxService {
             spec.labels,
         );
         info.probes = report.probes.clone();
-        info.mode = profile.mode.to_string();
+        info.mode = mode.to_string();
         let draft = EntryDraft::new(
             EntryKind::Lifecycle,
-            &req.actor,
+            &actor,
             "create",
             &name,
             Outcome::Success,
@@ -301,19 +334,21 @@ impl SandboxService {
         };
         let draft = draft
             .detail("guard", guard::guard_digest())
-            .detail("enforcement", profile.guard.enforcement.as_str());
+            .detail("enforcement", profile.guard.enforcement.as_str())
+            .detail("restart", restart);
         if let Err(e) = self.record(&audit_log, draft) {
             // A sandbox whose creation cannot be audited must not exist.
             return Err(fail(e).await);
         }
         let system = EntryDraft::new(
             EntryKind::Lifecycle,
-            &req.actor,
+            &actor,
             "create",
             &id,
             Outcome::Success,
         )
         .detail("name", name.clone())
+        .detail("restart", restart)
         .detail("audit_log", audit_log.display().to_string());
         self.record(&self.system_log_path()?, system)?;
         self.events.publish(Event::SandboxCreated {
@@ -334,6 +369,21 @@ impl SandboxService {
             .detail("error", why.to_string());
         let _ = self.record(log, draft);
     }
+}
+
+/// The identity and settings of the sandbox [`SandboxService::launch`] makes.
+pub(super) struct Launch {
+    pub id: String,
+    pub name: String,
+    pub profile: Profile,
+    /// Already checked ([`crate::runtime::check_workspace`]) and canonical.
+    pub working_dir: std::path::PathBuf,
+    pub audit_log: std::path::PathBuf,
+    /// The mode it starts in (the profile's, or the replaced sandbox's current one).
+    pub mode: crate::config::Mode,
+    pub actor: String,
+    /// Recorded on the `create` entries: this container replaces one with the same id.
+    pub restart: bool,
 }
 
 /// 32 hex characters from the OS's random source.

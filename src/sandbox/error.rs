@@ -61,6 +61,10 @@ pub enum SandboxError {
     ApiKeys(String),
     #[error("no audit log for `{query}`: {reason}")]
     NoAuditLog { query: String, reason: String },
+    /// `restart` could not finish; `reason` says how far it got (whether the old sandbox
+    /// still runs) and what to do.
+    #[error("restarting sandbox `{name}` failed: {reason}")]
+    RestartFailed { name: String, reason: String },
     #[error("{context}: {source}")]
     Io {
         context: String,

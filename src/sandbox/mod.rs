@@ -7,7 +7,8 @@
 //!   start → self-test probes from inside (fail closed) → audit `lifecycle/created` → event;
 //! * exec: gate → blocked: audit `violation` + event + decision → allowed: run with the
 //!   profile's timeout → audit `command` with exit code and duration → result;
-//! * list/status/stop across every lasso process.
+//! * list/status/stop/restart across every lasso process (restart: `restart.rs`);
+//! * live views for long-running front ends: engine events and resource samples (`live.rs`).
 //!
 //! Container labels are the registry's source of truth: every fact a later process needs
 //! (profile content and hash, working dir, audit log, isolation) is written onto the
@@ -24,14 +25,18 @@ mod files;
 mod guard;
 mod images;
 mod labels;
+mod live;
 mod lock;
 mod mode;
 mod probe;
+mod restart;
 mod service;
 mod session;
 mod spool;
 mod system_check;
 
+/// A resource sample of a sandbox ([`SandboxService::sample_stats`]).
+pub use crate::runtime::StatsSample;
 pub use admin::Verification;
 pub use api_keys::{ApiKeyRecord, ApiKeySet, ApiKeyStore, KEY_PREFIX, constant_time_eq};
 pub use error::SandboxError;
@@ -40,6 +45,7 @@ pub use files::{FileRead, FileWritten, MAX_FILE_BYTES};
 pub use guard::{GuardPolicyFile, RunDir, SPOOL_MAX_BYTES, guard_digest};
 pub use images::{ImageProgress, base_image_for, build_profile_image, ensure_base};
 pub use labels::{SandboxInfo, SandboxProblem};
+pub use live::LiveEvent;
 pub use mode::{ModeChange, container_name, mode_file, read_mode};
 pub use probe::{GuardProbe, GuardProbeReport};
 pub use service::{

@@ -537,7 +537,11 @@ impl SandboxService {
         Ok((stopped, failed))
     }
 
-    async fn stop_info(&self, info: &SandboxInfo, actor: &str) -> Result<(), SandboxError> {
+    pub(super) async fn stop_info(
+        &self,
+        info: &SandboxInfo,
+        actor: &str,
+    ) -> Result<(), SandboxError> {
         let engine = self.engine().await?;
         let started = std::time::Instant::now();
         // Sandboxes use no network of their own (none, or the engine's default bridge).

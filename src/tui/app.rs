@@ -228,6 +228,7 @@ impl App {
                             match &intent {
                                 Intent::Stop { name, .. } => format!("stopping {name}…"),
                                 Intent::Remove { name, .. } => format!("removing {name}…"),
+                                Intent::Restart { name, .. } => format!("restarting {name}…"),
                                 _ => "working…".to_string(),
                             },
                             false,
@@ -345,6 +346,7 @@ impl App {
                 }
                 self.sandboxes.set(list);
             }
+            AppEvent::Stats(stats) => self.sandboxes.stats = stats,
             AppEvent::Connection(c) => {
                 if let Connection::Down { error, .. } = &c {
                     self.sandboxes.error = Some(error.clone());
@@ -391,6 +393,8 @@ impl App {
         let st = &self.styles;
         let area = f.area();
         f.render_widget(Block::default().style(st.base), area);
+        // Set again only if the sandboxes pane is drawn (it decides what is sampled).
+        self.sandboxes.body_rows.set(0);
         let [main, status] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
         if self.zoom {

@@ -137,6 +137,14 @@ pub enum Intent {
         name: String,
     },
     Create(CreateForm),
+    /// Restart a sandbox (same id, name, audit log, working dir, mode; see `sandbox/restart.rs`).
+    Restart {
+        id: String,
+        name: String,
+    },
+    /// Sample CPU and memory of these sandboxes (the running ones on screen) every second,
+    /// replacing the previous set; empty stops sampling.
+    SampleStats(Vec<SandboxInfo>),
     /// Load the profiles for the create dialog.
     LoadProfiles,
     LoadAuditPage(AuditPageRequest),
@@ -160,10 +168,20 @@ pub enum Intent {
     },
 }
 
+/// CPU and memory of one sandbox, from the engine's one-shot stats.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SandboxStats {
+    /// Percent of one core since the previous sample; `None` until there are two.
+    pub cpu_percent: Option<f64>,
+    pub memory_bytes: u64,
+}
+
 /// What background tasks report back.
 #[derive(Debug, Clone)]
 pub enum AppEvent {
     Sandboxes(Vec<SandboxInfo>),
+    /// The latest samples of the sandboxes being sampled, by sandbox id (replaces the last).
+    Stats(std::collections::HashMap<String, SandboxStats>),
     Connection(Connection),
     /// New alerts and the current blocked count per sandbox id.
     Alerts {

@@ -149,7 +149,8 @@ async fn main_loop(svc: Arc<SandboxService>, styles: Styles, log: TuiLog) -> Res
                     break Err(TuiError::terminal("drawing", e));
                 }
                 frames.drawn(Instant::now());
-                Vec::new()
+                // The frame decided which sandboxes are on screen: sample those.
+                app.sandboxes.stats_intent().into_iter().collect()
             }
         };
         for intent in intents {

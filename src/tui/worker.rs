@@ -1,24 +1,37 @@
 //! Engine and file work, off the UI loop: each [`Intent`] becomes a task on the service
 //! whose answer comes back as an [`AppEvent`]; blocking file work (audit pages, verification,
-//! spool ingestion, the tail) runs on the blocking pool. The poller refreshes the sandbox
-//! list every [`POLL_INTERVAL`] and whenever asked (bus events, `r`), and backs off while the
-//! engine is unreachable, so the engine going away is a status, never a crash.
+//! spool ingestion, the tail) runs on the blocking pool. The poller re-lists sandboxes on
+//! engine events (any lasso process's creates and stops), on this process's bus events and
+//! `r`, with a [`SAFETY_REFRESH`] instead of polling, and backs off while the engine is
+//! unreachable, so the engine going away is a status, never a crash. A sampler reads CPU and
+//! memory of the sandboxes on screen once a second, and nothing when none are shown.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc};
+use tokio::time::Instant;
 
 use super::audit_pages::{all_logs, load_page};
-use super::event::{AppEvent, AuditSource, ChainStatus, Connection, Intent};
+use super::event::{AppEvent, AuditSource, ChainStatus, Connection, Intent, SandboxStats};
 use super::log::TuiLog;
 use super::tail::AuditTail;
 use crate::audit;
-use crate::sandbox::{CreateRequest, SandboxService};
+use crate::sandbox::{CreateRequest, LiveEvent, SandboxInfo, SandboxService, StatsSample};
 
-/// How often the sandbox list is refreshed when nothing asks sooner.
-pub const POLL_INTERVAL: Duration = Duration::from_secs(2);
+/// How often the sandbox list is re-read when no event asked sooner (a missed event is
+/// corrected within this time).
+pub const SAFETY_REFRESH: Duration = Duration::from_secs(30);
+/// The first wait after the engine did not answer; doubled up to [`MAX_BACKOFF`].
+pub const FIRST_RETRY: Duration = Duration::from_secs(2);
+/// How often guard spools are ingested and audit logs tailed (local files, cheap).
+pub const TAIL_INTERVAL: Duration = Duration::from_secs(2);
+/// How often the on-screen sandboxes' CPU and memory are sampled.
+pub const STATS_INTERVAL: Duration = Duration::from_secs(1);
+/// Events and refresh requests closer together than this cost one re-list.
+const DEBOUNCE: Duration = Duration::from_millis(150);
 /// The longest wait between attempts while the engine is unreachable.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// An engine call that takes longer counts as the engine being unreachable.
@@ -32,6 +45,8 @@ pub struct Worker {
     log: TuiLog,
     /// Audit logs of the listed sandboxes (some live outside `LASSO_HOME/audit`).
     sandbox_logs: Arc<Mutex<Vec<PathBuf>>>,
+    /// The sandboxes whose CPU and memory the UI shows (set by [`Intent::SampleStats`]).
+    stats_targets: Arc<Mutex<Vec<SandboxInfo>>>,
 }
 
 impl Worker {
@@ -46,6 +61,7 @@ impl Worker {
             refresh: Arc::new(Notify::new()),
             log,
             sandbox_logs: Arc::new(Mutex::new(Vec::new())),
+            stats_targets: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -69,6 +85,24 @@ impl Worker {
         match intent {
             Intent::Quit | Intent::OpenAudit { .. } | Intent::JumpToEntry { .. } => {}
             Intent::Refresh => self.refresh.notify_one(),
+            Intent::SampleStats(targets) => {
+                if let Ok(mut t) = self.stats_targets.lock() {
+                    *t = targets;
+                }
+            }
+            Intent::Restart { id, name } => {
+                tokio::spawn(async move {
+                    let r = w.svc.restart(&id, "tui").await;
+                    w.log.info(&format!(
+                        "restart {name}: {:?}",
+                        r.as_ref().map(|_| ()).map_err(ToString::to_string)
+                    ));
+                    w.send(AppEvent::Done(
+                        r.map(|i| format!("restarted {} ({})", i.name, i.short_id()))
+                            .map_err(|e| e.to_string()),
+                    ));
+                });
+            }
             Intent::Stop { id, name } | Intent::Remove { id, name } => {
                 tokio::spawn(async move {
                     let r = w.svc.stop(&id, "tui").await;
@@ -190,90 +224,219 @@ impl Worker {
         }
     }
 
-    /// The poller: runs until the loop's receiver is gone.
+    /// The poller: runs until the loop's receiver is gone. The sandbox list is re-read when
+    /// something says it changed (an engine event for this home's sandboxes, this process's
+    /// own bus, `r`), when the event stream (re)connects, and every [`SAFETY_REFRESH`] in
+    /// case an event was missed; while the engine is unreachable, with a growing backoff.
+    /// Spool ingestion and the audit tail are local file work and run every
+    /// [`TAIL_INTERVAL`], so alerts from other lasso processes keep arriving either way.
     pub async fn poll_forever(self) {
+        let sampler = tokio::spawn(self.clone().sample_stats_forever());
         let mut tail = AuditTail::default();
-        let mut backoff = POLL_INTERVAL;
+        let mut backoff = FIRST_RETRY;
         let mut was_up: Option<bool> = None;
+        let mut live: Option<mpsc::Receiver<LiveEvent>> = None;
+        let mut known: Vec<SandboxInfo> = Vec::new();
+        let mut next_list = Instant::now();
+        let mut next_tail = Instant::now();
         loop {
-            let listed = tokio::time::timeout(ENGINE_TIMEOUT, self.svc.list()).await;
-            let listed = match listed {
-                Ok(r) => r.map_err(|e| e.to_string()),
-                Err(_) => Err(format!(
-                    "the engine did not answer within {}s",
-                    ENGINE_TIMEOUT.as_secs()
-                )),
-            };
-            let wait = match listed {
-                Ok(list) => {
-                    if was_up != Some(true) {
-                        let runtime = match self.svc.engine().await {
-                            Ok(e) => e.kind().to_string(),
-                            Err(_) => "engine".into(),
-                        };
-                        self.log.info(&format!("connected to {runtime}"));
-                        self.send(AppEvent::Connection(Connection::Connected { runtime }));
+            if Instant::now() >= next_list {
+                let (up, wait) = self.list_once(&mut was_up, &mut backoff, &mut known).await;
+                next_list = Instant::now() + wait;
+                if up && live.is_none() {
+                    match self.svc.watch_sandboxes().await {
+                        Ok(rx) => live = Some(rx),
+                        Err(e) => self.log.warn(&format!("engine events: {e}")),
                     }
-                    was_up = Some(true);
-                    backoff = POLL_INTERVAL;
-                    if let Ok(mut l) = self.sandbox_logs.lock() {
-                        *l = list.iter().map(|s| PathBuf::from(&s.audit_log)).collect();
-                    }
-                    self.send(AppEvent::Sandboxes(list.clone()));
-                    // The guard's records reach the chain (and the alerts) through here.
-                    for info in &list {
-                        let (svc, info) = (self.svc.clone(), info.clone());
-                        if let Ok(Err(e)) =
-                            tokio::task::spawn_blocking(move || svc.ingest_spool(&info)).await
-                        {
-                            self.log.warn(&format!("spool ingestion: {e}"));
-                        }
-                    }
-                    POLL_INTERVAL
-                }
-                Err(error) => {
-                    if was_up != Some(false) {
-                        self.log.warn(&format!("engine unreachable: {error}"));
-                    }
-                    was_up = Some(false);
-                    let wait = backoff;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                    self.send(AppEvent::Connection(Connection::Down {
-                        error,
-                        retry_secs: wait.as_secs(),
-                    }));
-                    wait
-                }
-            };
-            // The logs are local files: alerts keep coming while the engine is away.
-            let logs = self.logs();
-            let joined = tokio::task::spawn_blocking(move || {
-                let new = tail.poll(&logs);
-                let blocked = tail.blocked();
-                (tail, new, blocked)
-            })
-            .await;
-            match joined {
-                Ok((t, new, blocked)) => {
-                    tail = t;
-                    self.send(AppEvent::Alerts { new, blocked });
-                }
-                Err(e) => {
-                    self.log.warn(&format!("audit tail task failed: {e}"));
-                    tail = AuditTail::default();
                 }
             }
+            if Instant::now() >= next_tail {
+                tail = self.tail_once(tail, &known).await;
+                next_tail = Instant::now() + TAIL_INTERVAL;
+            }
             if self.tx.is_closed() {
+                sampler.abort();
                 return;
             }
             tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = self.refresh.notified() => {
+                () = tokio::time::sleep_until(next_list.min(next_tail)) => {}
+                () = self.refresh.notified() => {
                     // Coalesce a burst of requests (every audit append publishes one).
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    tokio::time::sleep(DEBOUNCE).await;
+                    next_list = Instant::now();
+                    next_tail = Instant::now();
                 }
+                ev = recv_live(&mut live), if live.is_some() => match ev {
+                    Some(LiveEvent::Disconnected { error, .. }) => {
+                        // The watch retries by itself; the list says the engine is down once.
+                        if was_up == Some(true) {
+                            self.log.warn(&format!("engine events: {error}"));
+                            next_list = Instant::now();
+                        }
+                    }
+                    Some(ev) => {
+                        self.log_live(&ev);
+                        // A create is several events (create, start, ...): one re-list.
+                        tokio::time::sleep(DEBOUNCE).await;
+                        if let Some(rx) = live.as_mut() {
+                            while let Ok(ev) = rx.try_recv() {
+                                self.log_live(&ev);
+                            }
+                        }
+                        next_list = Instant::now();
+                    }
+                    None => live = None,
+                },
             }
         }
+    }
+
+    /// Engine events go to the TUI's log (what a re-list was for, when one is puzzling).
+    fn log_live(&self, ev: &LiveEvent) {
+        match ev {
+            LiveEvent::Changed {
+                sandbox_id, action, ..
+            } => self.log.info(&format!(
+                "engine event: {action} {}",
+                sandbox_id.as_deref().unwrap_or("(no lasso id)")
+            )),
+            LiveEvent::Connected => self.log.info("engine events: connected"),
+            LiveEvent::Disconnected { error, .. } => {
+                self.log.info(&format!("engine events: {error}"));
+            }
+        }
+    }
+
+    /// One listing; returns whether the engine answered and when to list next.
+    async fn list_once(
+        &self,
+        was_up: &mut Option<bool>,
+        backoff: &mut Duration,
+        known: &mut Vec<SandboxInfo>,
+    ) -> (bool, Duration) {
+        let listed = tokio::time::timeout(ENGINE_TIMEOUT, self.svc.list()).await;
+        let listed = match listed {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(_) => Err(format!(
+                "the engine did not answer within {}s",
+                ENGINE_TIMEOUT.as_secs()
+            )),
+        };
+        match listed {
+            Ok(list) => {
+                if *was_up != Some(true) {
+                    let runtime = match self.svc.engine().await {
+                        Ok(e) => e.kind().to_string(),
+                        Err(_) => "engine".into(),
+                    };
+                    self.log.info(&format!("connected to {runtime}"));
+                    self.send(AppEvent::Connection(Connection::Connected { runtime }));
+                }
+                *was_up = Some(true);
+                *backoff = FIRST_RETRY;
+                if let Ok(mut l) = self.sandbox_logs.lock() {
+                    *l = list.iter().map(|s| PathBuf::from(&s.audit_log)).collect();
+                }
+                known.clone_from(&list);
+                self.send(AppEvent::Sandboxes(list));
+                (true, SAFETY_REFRESH)
+            }
+            Err(error) => {
+                if *was_up != Some(false) {
+                    self.log.warn(&format!("engine unreachable: {error}"));
+                }
+                *was_up = Some(false);
+                let wait = *backoff;
+                *backoff = (*backoff * 2).min(MAX_BACKOFF);
+                self.send(AppEvent::Connection(Connection::Down {
+                    error,
+                    retry_secs: wait.as_secs(),
+                }));
+                (false, wait)
+            }
+        }
+    }
+
+    /// Ingests the guard spools of the known sandboxes and tails the audit logs.
+    async fn tail_once(&self, tail: AuditTail, known: &[SandboxInfo]) -> AuditTail {
+        // The guard's records reach the chain (and the alerts) through here.
+        for info in known {
+            let (svc, info) = (self.svc.clone(), info.clone());
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || svc.ingest_spool(&info)).await {
+                self.log.warn(&format!("spool ingestion: {e}"));
+            }
+        }
+        // The logs are local files: alerts keep coming while the engine is away.
+        let logs = self.logs();
+        let mut tail = tail;
+        let joined = tokio::task::spawn_blocking(move || {
+            let new = tail.poll(&logs);
+            let blocked = tail.blocked();
+            (tail, new, blocked)
+        })
+        .await;
+        match joined {
+            Ok((t, new, blocked)) => {
+                self.send(AppEvent::Alerts { new, blocked });
+                t
+            }
+            Err(e) => {
+                self.log.warn(&format!("audit tail task failed: {e}"));
+                AuditTail::default()
+            }
+        }
+    }
+
+    /// Samples CPU and memory of the sandboxes the UI shows, every [`STATS_INTERVAL`]; idle
+    /// (no engine calls) while there is nothing to sample.
+    async fn sample_stats_forever(self) {
+        let mut prev: HashMap<String, StatsSample> = HashMap::new();
+        let mut tick = tokio::time::interval(STATS_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if self.tx.is_closed() {
+                return;
+            }
+            let targets = self
+                .stats_targets
+                .lock()
+                .map(|t| t.clone())
+                .unwrap_or_default();
+            if targets.is_empty() {
+                prev.clear();
+                continue;
+            }
+            let samples = futures_util::future::join_all(targets.iter().map(|info| async {
+                let r = tokio::time::timeout(ENGINE_TIMEOUT, self.svc.sample_stats(info)).await;
+                (info.id.clone(), r)
+            }))
+            .await;
+            let mut out = HashMap::new();
+            let mut next_prev = HashMap::new();
+            for (id, r) in samples {
+                // A sandbox that vanished or an engine hiccup: no figure this second.
+                let Ok(Ok(sample)) = r else { continue };
+                let cpu_percent = prev.get(&id).and_then(|p| sample.cpu_percent_since(p));
+                out.insert(
+                    id.clone(),
+                    SandboxStats {
+                        cpu_percent,
+                        memory_bytes: sample.memory_bytes,
+                    },
+                );
+                next_prev.insert(id, sample);
+            }
+            prev = next_prev;
+            self.send(AppEvent::Stats(out));
+        }
+    }
+}
+
+async fn recv_live(live: &mut Option<mpsc::Receiver<LiveEvent>>) -> Option<LiveEvent> {
+    match live {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -14,7 +14,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use super::{Component, Handled, KeyHelp, TextInput, age, clip, fit_columns, pane_block};
 use crate::sandbox::SandboxInfo;
-use crate::tui::event::Intent;
+use crate::tui::event::{Intent, SandboxStats};
 use crate::tui::style::Styles;
 
 /// Sort orders, cycled with `s`.
@@ -71,6 +71,13 @@ pub struct SandboxesPane {
     /// The list failed to load (shown instead of an empty table).
     pub error: Option<String>,
     pub loaded: bool,
+    /// CPU and memory by sandbox id (only for the sandboxes being sampled: those on screen).
+    pub stats: HashMap<String, SandboxStats>,
+    /// Table rows the last frame had room for (0 when the pane was not drawn); decides
+    /// which sandboxes are on screen and so sampled.
+    pub body_rows: std::cell::Cell<u16>,
+    /// The containers last asked to be sampled.
+    stats_sent: Vec<String>,
 }
 
 impl Default for SandboxesPane {
@@ -87,6 +94,9 @@ impl Default for SandboxesPane {
             want_create: false,
             error: None,
             loaded: false,
+            stats: HashMap::new(),
+            body_rows: std::cell::Cell::new(0),
+            stats_sent: Vec::new(),
         }
     }
 }
@@ -97,6 +107,10 @@ const KEYS: &[KeyHelp] = &[
     ("n", "new sandbox (create dialog)"),
     ("x", "stop the selected sandbox (asks first)"),
     ("d", "remove the selected sandbox (asks first)"),
+    (
+        "R",
+        "restart the selected sandbox: same id, name, audit log, mode (asks first)",
+    ),
     ("a / Enter", "open its audit log in the audit browser"),
     ("s / S", "cycle the sort column / reverse the order"),
     (
@@ -159,6 +173,35 @@ impl SandboxesPane {
 
     pub fn selected_info(&self) -> Option<&SandboxInfo> {
         self.visible().get(self.selected).copied()
+    }
+
+    /// The running sandboxes in the rows the last frame showed (the table scrolls so the
+    /// selection is visible, like ratatui's own offset rule).
+    pub fn on_screen_running(&self) -> Vec<SandboxInfo> {
+        let height = usize::from(self.body_rows.get());
+        if height == 0 || self.error.is_some() {
+            return Vec::new();
+        }
+        let rows = self.visible();
+        let offset = (self.selected + 1).saturating_sub(height);
+        rows.into_iter()
+            .skip(offset)
+            .take(height)
+            .filter(|s| s.state == "running")
+            .cloned()
+            .collect()
+    }
+
+    /// After a frame: the sampling request when the running sandboxes on screen changed.
+    pub fn stats_intent(&mut self) -> Option<Intent> {
+        let on_screen = self.on_screen_running();
+        // By container: a restarted sandbox keeps its id but has a new container to sample.
+        let ids: Vec<String> = on_screen.iter().map(|s| s.container_id.clone()).collect();
+        if ids == self.stats_sent {
+            return None;
+        }
+        self.stats_sent = ids;
+        Some(Intent::SampleStats(on_screen))
     }
 
     fn clamp(&mut self) {
@@ -228,6 +271,21 @@ impl Component for SandboxesPane {
                     });
                 }
             }
+            KeyCode::Char('R') => {
+                if let Some(s) = self.selected_info() {
+                    self.confirm = Some(Confirm {
+                        question: format!(
+                            "Restart sandbox {} ({})? Its processes end and a fresh container starts with the same id, name, working dir, mode and stored profile; its audit log continues.",
+                            s.name,
+                            s.short_id()
+                        ),
+                        intent: Intent::Restart {
+                            id: s.id.clone(),
+                            name: s.name.clone(),
+                        },
+                    });
+                }
+            }
             KeyCode::Char('a') | KeyCode::Enter => {
                 if let Some(s) = self.selected_info() {
                     out.push(Intent::OpenAudit {
@@ -246,7 +304,7 @@ impl Component for SandboxesPane {
     }
 
     fn hint(&self) -> &'static str {
-        "n new · x stop · d remove · a audit · / filter · s sort"
+        "n new · x stop · R restart · a audit · / filter · s sort"
     }
 
     fn render(&self, f: &mut Frame, area: Rect, focused: bool, st: &Styles, now: DateTime<Utc>) {
@@ -275,6 +333,7 @@ impl Component for SandboxesPane {
             ));
         }
         let block = pane_block(title, focused, st);
+        self.body_rows.set(0);
         if let Some(err) = &self.error {
             let p = Paragraph::new(vec![
                 Line::styled("Cannot list sandboxes:", st.danger),
@@ -301,8 +360,10 @@ impl Component for SandboxesPane {
             return;
         }
         // Most important first: narrow panes drop columns from the right.
-        let header =
-            Row::new(["NAME", "STATE", "BLK", "UP", "PROFILE", "MODE", "ISOL"]).style(st.muted);
+        let header = Row::new([
+            "NAME", "STATE", "BLK", "CPU", "MEM", "UP", "PROFILE", "MODE", "ISOL",
+        ])
+        .style(st.muted);
         let table_rows: Vec<Row> = rows
             .iter()
             .map(|s| {
@@ -314,6 +375,7 @@ impl Component for SandboxesPane {
                     st.danger
                 };
                 let blocked = self.blocked_of(s);
+                let (cpu, mem) = stats_cells(self.stats.get(&s.id), s.state == "running");
                 Row::new(vec![
                     Cell::from(clip(&s.name, 24)),
                     Cell::from(Span::styled(
@@ -328,6 +390,8 @@ impl Component for SandboxesPane {
                         blocked.to_string(),
                         if blocked > 0 { st.danger } else { st.muted },
                     )),
+                    Cell::from(Span::styled(cpu, st.muted)),
+                    Cell::from(Span::styled(mem, st.muted)),
                     Cell::from(age(&s.created_at, now)),
                     Cell::from(clip(&s.profile, 16)),
                     Cell::from(clip(&s.mode, 10)),
@@ -337,7 +401,9 @@ impl Component for SandboxesPane {
             .collect();
         // Inside the borders, minus the highlight symbol.
         let avail = area.width.saturating_sub(4);
-        let widths = fit_columns(avail, &[12, 9, 4, 7, 12, 10, 9], 0, 1);
+        let widths = fit_columns(avail, &[12, 9, 4, 5, 5, 7, 12, 10, 9], 0, 1);
+        // Borders and the header row.
+        self.body_rows.set(area.height.saturating_sub(3));
         let table = Table::new(table_rows, widths)
             .header(header)
             .block(block)
@@ -350,5 +416,81 @@ impl Component for SandboxesPane {
             .highlight_spacing(ratatui::widgets::HighlightSpacing::Always);
         let mut state = TableState::default().with_selected(Some(self.selected));
         f.render_stateful_widget(table, area, &mut state);
+    }
+}
+
+/// The CPU and MEM cells: `·` while the first samples are on their way (CPU needs two), `-`
+/// for a sandbox that is not running.
+fn stats_cells(stats: Option<&SandboxStats>, running: bool) -> (String, String) {
+    if !running {
+        return ("-".into(), "-".into());
+    }
+    match stats {
+        None => ("·".into(), "·".into()),
+        Some(s) => (
+            s.cpu_percent.map_or_else(
+                || "·".to_string(),
+                |c| {
+                    if c >= 99.95 {
+                        format!("{c:.0}%")
+                    } else {
+                        format!("{c:.1}%")
+                    }
+                },
+            ),
+            human_bytes(s.memory_bytes),
+        ),
+    }
+}
+
+/// `812K`, `3.4M`, `512M`, `1.2G`: compact, at most 5 characters below 1000 GiB.
+pub fn human_bytes(b: u64) -> String {
+    const K: f64 = 1024.0;
+    let f = b as f64;
+    let scaled = |v: f64, unit: char| {
+        if v < 99.95 {
+            format!("{v:.1}{unit}")
+        } else {
+            format!("{v:.0}{unit}")
+        }
+    };
+    if f < K {
+        format!("{b}B")
+    } else if f < K * K {
+        format!("{:.0}K", f / K)
+    } else if f < K * K * K {
+        scaled(f / (K * K), 'M')
+    } else {
+        scaled(f / (K * K * K), 'G')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_cells_say_what_is_known() {
+        assert_eq!(stats_cells(None, false), ("-".into(), "-".into()));
+        assert_eq!(stats_cells(None, true), ("·".into(), "·".into()));
+        let s = SandboxStats {
+            cpu_percent: Some(12.345),
+            memory_bytes: 3 << 20,
+        };
+        assert_eq!(stats_cells(Some(&s), true), ("12.3%".into(), "3.0M".into()));
+        let first = SandboxStats {
+            cpu_percent: None,
+            memory_bytes: 900,
+        };
+        assert_eq!(stats_cells(Some(&first), true), ("·".into(), "900B".into()));
+        assert_eq!(human_bytes(812 * 1024), "812K");
+        assert_eq!(human_bytes(3 << 30), "3.0G");
+        assert_eq!(human_bytes(1000 << 20), "1000M");
+        assert_eq!(human_bytes(512 << 20), "512M");
+        let busy = SandboxStats {
+            cpu_percent: Some(199.96),
+            memory_bytes: 0,
+        };
+        assert_eq!(stats_cells(Some(&busy), true).0, "200%");
     }
 }

@@ -7,6 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::*;
 use crate::audit::{EntryKind, Outcome};
 use crate::config::{Isolation, ProfileInfo, ProfileSource};
+use crate::sandbox::SandboxInfo;
 use crate::tui::app::{Focus, Overlay, SPLIT_MAX, SPLIT_MIN};
 use crate::tui::event::{AppEvent, AuditPageData, AuditSource, BrowsedEntry, ChainStatus, Intent};
 
@@ -159,6 +160,100 @@ fn stop_and_remove_ask_first() {
     empty.on_event(AppEvent::Sandboxes(Vec::new()));
     empty.handle_key(ch('x'));
     assert!(matches!(empty.overlay, Overlay::None));
+}
+
+#[test]
+fn restart_asks_first() {
+    let mut a = app();
+    let list = sandboxes(3);
+    let (id, name) = (list[2].id.clone(), list[2].name.clone());
+    a.on_event(AppEvent::Sandboxes(list));
+    // The oldest first: agent-002 is at the top.
+    a.handle_key(ch('g'));
+    assert!(
+        a.handle_key(ch('R')).is_empty(),
+        "nothing happens before the answer"
+    );
+    assert!(
+        matches!(&a.overlay, Overlay::Confirm(c) if c.question.contains("Restart sandbox agent-002"))
+    );
+    assert!(a.handle_key(key(KeyCode::Esc)).is_empty());
+    a.handle_key(ch('R'));
+    assert_eq!(a.handle_key(ch('y')), vec![Intent::Restart { id, name }]);
+    assert!(matches!(&a.status, Some((m, false)) if m.contains("restarting agent-002")));
+}
+
+/// Only the running sandboxes in the rows a frame showed are sampled, the request is sent
+/// again only when that set changes, and a pane that is not drawn samples nothing.
+#[test]
+fn stats_are_sampled_for_the_running_sandboxes_on_screen() {
+    let mut a = app();
+    a.on_event(AppEvent::Sandboxes(sandboxes(30)));
+    // Before any frame nothing is on screen.
+    assert_eq!(a.sandboxes.stats_intent(), None);
+    crate::tui::render_to_buffer(&a, 140, 20);
+    let Some(Intent::SampleStats(first)) = a.sandboxes.stats_intent() else {
+        panic!("a frame asks for samples")
+    };
+    let rows = usize::from(a.sandboxes.body_rows.get());
+    assert!(rows > 0 && rows < 30, "{rows}");
+    let shown: Vec<&SandboxInfo> = a.sandboxes.visible().into_iter().take(rows).collect();
+    let want: Vec<String> = shown
+        .iter()
+        .filter(|s| s.state == "running")
+        .map(|s| s.id.clone())
+        .collect();
+    assert!(
+        !want.is_empty() && want.len() < rows,
+        "some shown rows are not running"
+    );
+    assert_eq!(first.iter().map(|s| s.id.clone()).collect::<Vec<_>>(), want);
+    crate::tui::render_to_buffer(&a, 140, 20);
+    assert_eq!(
+        a.sandboxes.stats_intent(),
+        None,
+        "unchanged: no new request"
+    );
+    // Scrolling to the end shows other sandboxes.
+    a.handle_key(ch('G'));
+    crate::tui::render_to_buffer(&a, 140, 20);
+    let Some(Intent::SampleStats(last)) = a.sandboxes.stats_intent() else {
+        panic!("the window moved")
+    };
+    let visible = a.sandboxes.visible();
+    let tail: Vec<String> = visible[visible.len() - rows..]
+        .iter()
+        .filter(|s| s.state == "running")
+        .map(|s| s.id.clone())
+        .collect();
+    assert_eq!(last.iter().map(|s| s.id.clone()).collect::<Vec<_>>(), tail);
+    assert!(!last.iter().any(|s| first.iter().any(|f| f.id == s.id)));
+    // A restart (same sandbox id, new container) asks again, for the new container.
+    let mut list = a.sandboxes.all.clone();
+    let restarted = last[0].id.clone();
+    for s in &mut list {
+        if s.id == restarted {
+            s.container_id = "new-container".into();
+        }
+    }
+    a.on_event(AppEvent::Sandboxes(list));
+    crate::tui::render_to_buffer(&a, 140, 20);
+    let Some(Intent::SampleStats(again)) = a.sandboxes.stats_intent() else {
+        panic!("a restarted sandbox is sampled in its new container")
+    };
+    assert!(
+        again
+            .iter()
+            .any(|s| s.id == restarted && s.container_id == "new-container")
+    );
+    // Zoomed on another pane: the sandboxes pane is not drawn, nothing is sampled.
+    a.handle_key(ch('2'));
+    a.handle_key(ch('z'));
+    crate::tui::render_to_buffer(&a, 140, 20);
+    assert_eq!(
+        a.sandboxes.stats_intent(),
+        Some(Intent::SampleStats(Vec::new()))
+    );
 }
 
 #[test]

@@ -11,7 +11,9 @@ use super::*;
 use crate::audit::{EntryKind, Outcome};
 use crate::config::{ProfileInfo, ProfileSource};
 use crate::sandbox::{CheckItem, CheckReport, CheckStatus};
-use crate::tui::event::{AppEvent, AuditPageData, BrowsedEntry, ChainStatus, Connection};
+use crate::tui::event::{
+    AppEvent, AuditPageData, BrowsedEntry, ChainStatus, Connection, SandboxStats,
+};
 use crate::tui::render_to_buffer;
 
 /// The buffer as plain text, one line per row, trailing blanks trimmed.
@@ -70,7 +72,23 @@ fn busy(n: usize) -> App {
             (list[list.len() - 1].id.clone(), 12),
         ],
     });
+    // CPU and memory of the running sandboxes on screen; the first has only one sample yet.
+    let stats = list
+        .iter()
+        .rev()
+        .filter(|s| s.state == "running")
+        .take(8)
+        .enumerate()
+        .map(|(i, s)| {
+            let st = SandboxStats {
+                cpu_percent: (i > 0).then_some(i as f64 * 3.7),
+                memory_bytes: (i as u64 + 1) * 3_500_000,
+            };
+            (s.id.clone(), st)
+        })
+        .collect();
     a.on_event(AppEvent::Sandboxes(list));
+    a.on_event(AppEvent::Stats(stats));
     a.start();
     let g = a.audit.generation;
     a.on_event(AppEvent::AuditPage {
@@ -227,6 +245,14 @@ fn create_and_confirm_dialogs() {
     a.handle_key(ch('1'));
     a.handle_key(ch('x'));
     insta::assert_snapshot!("confirm_stop", shot(&a, 110, 30));
+}
+
+#[test]
+fn confirm_restart_dialog() {
+    let mut a = busy(3);
+    a.handle_key(ch('1'));
+    a.handle_key(ch('R'));
+    insta::assert_snapshot!("confirm_restart", shot(&a, 110, 30));
 }
 
 #[test]
