@@ -24,6 +24,7 @@ mod files;
 mod guard;
 mod images;
 mod labels;
+mod list_cache;
 mod lock;
 mod mode;
 mod probe;

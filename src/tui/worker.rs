@@ -185,7 +185,7 @@ impl Worker {
         let mut backoff = POLL_INTERVAL;
         let mut was_up: Option<bool> = None;
         loop {
-            let listed = tokio::time::timeout(ENGINE_TIMEOUT, self.svc.list()).await;
+            let listed = tokio::time::timeout(ENGINE_TIMEOUT, self.svc.list_fresh()).await;
             let listed = match listed {
                 Ok(r) => r.map_err(|e| e.to_string()),
                 Err(_) => Err(format!(
