@@ -15,6 +15,7 @@
 
 pub mod auth;
 pub mod error;
+mod links;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;

@@ -320,6 +320,7 @@ pub struct EventTypes {
 #[utoipa::path(
     get,
     path = "/webhooks/events",
+    operation_id = "listWebhookEvents",
     tag = "webhooks",
     security(("api_key" = [])),
     responses((status = 200, description = "The event types a [[webhooks]] entry may list in `events` (or \"*\" for all)", body = EventTypes), ProtectedErrors)
@@ -359,6 +360,7 @@ pub struct TestReport {
 #[utoipa::path(
     post,
     path = "/webhooks/test",
+    operation_id = "testWebhooks",
     tag = "webhooks",
     security(("api_key" = [])),
     responses((status = 200, description = "The test event was sent to every configured hook (whether or not it subscribes to `test`), once each, with the same signature as real events", body = TestReport), ProtectedErrors)
