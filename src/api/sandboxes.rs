@@ -130,10 +130,10 @@ pub async fn show(
     let info = state.inner.service.get(&id).await?;
     // Reading a sandbox is touching it: whatever its guard recorded is moved into its log.
     if let Err(e) = state.inner.service.ingest_spool(&info) {
-        eprintln!(
-            "lasso serve: ingesting the guard spool of {}: {e}",
-            info.name
-        );
+        state
+            .inner
+            .diagnostics
+            .report(&format!("ingesting the guard spool of {}: {e}", info.name));
     }
     Ok(Json(info))
 }

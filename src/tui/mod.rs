@@ -24,6 +24,7 @@ mod dialog;
 mod error;
 mod event;
 mod help;
+mod listen;
 mod log;
 mod panes;
 mod runloop;
@@ -47,6 +48,9 @@ pub use style::Styles;
 pub struct TuiOptions {
     /// `--theme NAME|PATH`; overrides `theme` in `config.toml`.
     pub theme: Option<String>,
+    /// `--listen ADDR [--force-insecure]`: also serve the REST API from this process, over
+    /// the TUI's own service and event bus, with `lasso serve`'s rules.
+    pub listen: Option<crate::api::ServeOptions>,
 }
 
 /// Whether the TUI can run here: both stdin and stdout are terminals.
