@@ -19,6 +19,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod app;
+mod audit_export;
 mod audit_pages;
 mod dialog;
 mod error;
@@ -31,6 +32,7 @@ mod runloop;
 mod style;
 mod tail;
 mod terminal;
+mod timefilter;
 mod worker;
 
 #[cfg(test)]

@@ -134,6 +134,16 @@ impl Worker {
                     w.send(AppEvent::Verified { generation, status });
                 });
             }
+            Intent::ExportAudit(req) => {
+                tokio::task::spawn_blocking(move || {
+                    let logs = w.logs();
+                    let r = super::audit_export::export(&req, &logs);
+                    w.log.info(&format!("export {}: {r:?}", req.path.display()));
+                    w.send(AppEvent::Done(r.map(|n| {
+                        format!("exported {n} entries to {}", req.path.display())
+                    })));
+                });
+            }
             Intent::RunCheck => {
                 tokio::spawn(async move {
                     let report = w.svc.check().await;
