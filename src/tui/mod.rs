@@ -22,6 +22,7 @@ mod app;
 mod audit_export;
 mod audit_pages;
 mod dialog;
+mod dircomplete;
 mod error;
 mod event;
 mod help;

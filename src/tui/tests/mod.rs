@@ -4,6 +4,7 @@
 //! clock so ages are stable.
 
 mod audit_tools;
+mod dialog_complete;
 mod keys;
 mod snapshots;
 
