@@ -116,22 +116,23 @@ impl<T: Clone + Send + 'static> ListCache<T> {
         {
             let mut s = self.lock();
             if let Some((value, stale_soon)) = self.usable(&s) {
-                if stale_soon && !s.refreshing {
-                    if let Ok(guard) = self.fetching.clone().try_lock_owned() {
-                        s.refreshing = true;
-                        let generation = s.generation;
-                        drop(s);
-                        let started = (self.clock)();
-                        let this = Arc::clone(self);
-                        let fut = fetch();
-                        tokio::spawn(async move {
-                            if let Ok(v) = fut.await {
-                                this.store(generation, started, &v);
-                            }
-                            this.lock().refreshing = false;
-                            drop(guard);
-                        });
-                    }
+                if stale_soon
+                    && !s.refreshing
+                    && let Ok(guard) = self.fetching.clone().try_lock_owned()
+                {
+                    s.refreshing = true;
+                    let generation = s.generation;
+                    drop(s);
+                    let started = (self.clock)();
+                    let this = Arc::clone(self);
+                    let fut = fetch();
+                    tokio::spawn(async move {
+                        if let Ok(v) = fut.await {
+                            this.store(generation, started, &v);
+                        }
+                        this.lock().refreshing = false;
+                        drop(guard);
+                    });
                 }
                 return Ok(value);
             }

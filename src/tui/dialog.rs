@@ -142,11 +142,7 @@ impl CreateDialog {
                     return DialogOutcome::Open;
                 }
                 match self.field {
-                    Field::WorkingDir => {
-                        if self.working_dir.edit(key) {
-                            self.candidates.clear();
-                        }
-                    }
+                    Field::WorkingDir if self.working_dir.edit(key) => self.candidates.clear(),
                     Field::Name => {
                         self.name.edit(key);
                     }
