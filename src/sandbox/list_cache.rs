@@ -9,7 +9,8 @@
 //! * once it is half that old, the first caller starts a refresh in the background and
 //!   still gets the cached answer, so steady load never waits for the engine;
 //! * concurrent callers with nothing usable share one engine call (single flight): they
-//!   queue on one async lock and the followers find the leader's answer stored;
+//!   queue on one async lock and the followers take the answer stored while they waited,
+//!   however old its fetch (a slow engine call is not followed by a second one);
 //! * this process's own creates, stops, removes and restarts [`ListCache::invalidate`] it,
 //!   and a fetch that started before an invalidation is never stored (a generation counter),
 //!   so the process's own changes show in its very next list;
@@ -42,6 +43,8 @@ struct State<T> {
     generation: u64,
     /// A background refresh is under way (at most one).
     refreshing: bool,
+    /// Counts stored answers: a caller that waited for the lock knows whether one arrived.
+    stores: u64,
 }
 
 /// The cache; share it behind an `Arc`.
@@ -67,6 +70,7 @@ impl<T: Clone + Send + 'static> ListCache<T> {
                 stored: None,
                 generation: 0,
                 refreshing: false,
+                stores: 0,
             }),
             fetching: Arc::new(tokio::sync::Mutex::new(())),
         }
@@ -99,6 +103,7 @@ impl<T: Clone + Send + 'static> ListCache<T> {
                 value: value.clone(),
                 fetched_at: started,
             });
+            s.stores = s.stores.wrapping_add(1);
         }
     }
 
@@ -137,12 +142,20 @@ impl<T: Clone + Send + 'static> ListCache<T> {
                 return Ok(value);
             }
         }
-        // Slow path: one fetch at a time; a follower usually finds the leader's answer.
+        // Slow path: one fetch at a time; a follower takes what was stored while it waited.
+        let stores_before = self.lock().stores;
         let _guard = self.fetching.lock().await;
         let generation = {
             let s = self.lock();
             if let Some((value, _)) = self.usable(&s) {
                 return Ok(value);
+            }
+            // Stored since this caller arrived (an invalidation would have cleared it): the
+            // engine call it waited for, shared even if that call took longer than the ttl.
+            if s.stores != stores_before
+                && let Some(stored) = &s.stored
+            {
+                return Ok(stored.value.clone());
             }
             s.generation
         };
@@ -289,6 +302,33 @@ mod tests {
             assert!(matches!(f.await, Ok(Ok(1))));
         }
         assert_eq!(n.calls(), 1, "nine concurrent callers, one engine call");
+    }
+
+    #[tokio::test]
+    async fn waiters_share_a_fetch_that_took_longer_than_the_ttl() {
+        let clock = ManualClock::new();
+        let c = cache(1000, &clock);
+        let n = Counter::default();
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let leader = tokio::spawn({
+            let (c, f) = (c.clone(), n.gated(gate.clone()));
+            async move { c.get(f).await }
+        });
+        until(|| n.calls() == 1).await;
+        let waiter = tokio::spawn({
+            let (c, f) = (c.clone(), n.fetch());
+            async move { c.get(f).await }
+        });
+        tokio::task::yield_now().await;
+        // The engine call takes 3 s: its answer is "old" when it arrives, yet the waiter
+        // that queued behind it takes it rather than asking the engine again.
+        clock.advance(Duration::from_secs(3));
+        gate.notify_one();
+        assert!(matches!(leader.await, Ok(Ok(1))));
+        assert!(matches!(waiter.await, Ok(Ok(1))));
+        assert_eq!(n.calls(), 1);
+        // A caller arriving now finds it expired and asks again.
+        assert_eq!(c.get(n.fetch()).await, Ok(2));
     }
 
     #[tokio::test]
