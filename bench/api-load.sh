@@ -7,7 +7,8 @@
 # (exit 1). Prints req/s and p50/p99 for each part. Cleans up: stops the sandbox, kills the
 # server by its PID, removes the temporary directories.
 # Usage: bench/api-load.sh [docker|podman]   (default: whatever lasso finds; sets LASSO_RUNTIME)
-# Env: DURATION (10), CONNS (64), THREADS (2), EXECS (50).
+# Env: DURATION (10), CONNS (64), THREADS (2), EXECS (50), SKIP_BUILD (1: use the existing
+# target/release/lasso as built, e.g. to measure one binary on both engines).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${DURATION:-10}
@@ -20,8 +21,9 @@ need() { command -v "$1" >/dev/null 2>&1 || { apt-get update -qq && apt-get inst
 need wrk wrk
 need curl curl
 
-(cd "$ROOT" && cargo build --release -q)
+[ "${SKIP_BUILD:-0}" = 1 ] || (cd "$ROOT" && cargo build --release -q)
 LASSO=$ROOT/target/release/lasso
+[ -x "$LASSO" ] || { echo "no $LASSO (run without SKIP_BUILD=1)"; exit 1; }
 
 TMP=$(mktemp -d)
 export LASSO_HOME=$TMP/home

@@ -34,10 +34,14 @@ impl Drop for Running {
 }
 
 async fn start(l: &Lasso) -> Running {
+    start_with(l, Settings::default()).await
+}
+
+async fn start_with(l: &Lasso, settings: Settings) -> Running {
     let home = LassoHome::at(l.home_path()).unwrap();
     let svc = Arc::new(SandboxService::new(ServiceOptions {
         home,
-        settings: Settings::default(),
+        settings,
         connect: ConnectOptions::from_env().unwrap(),
     }));
     let (key, _) = svc.create_api_key("it", "test").unwrap();
@@ -272,13 +276,74 @@ async fn scoped(l: &Lasso) {
         .create(CreateOptions::new("minimal", l.work_path()).name("b"))
         .await
         .unwrap();
-    assert_eq!(
-        client.list().await.unwrap().len(),
-        2,
-        "remote sees local's sandboxes"
-    );
+    // Another service's creates reach the server's list within its list cache's lifetime.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while client.list().await.unwrap().len() != 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "remote never saw local's sandboxes"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(local.shutdown().await.unwrap(), 2);
     assert!(local.list().await.unwrap().is_empty());
+}
+
+#[test]
+fn the_servers_own_create_and_stop_show_in_the_next_list_even_with_the_longest_cache() {
+    let Some(l) = Lasso::with_engine(
+        "the_servers_own_create_and_stop_show_in_the_next_list_even_with_the_longest_cache",
+    ) else {
+        return;
+    };
+    run(own_changes(&l));
+}
+
+async fn own_changes(l: &Lasso) {
+    let settings = Settings {
+        list_cache_ms: lasso::config::MAX_LIST_CACHE_MS,
+        ..Settings::default()
+    };
+    let server = start_with(l, settings).await;
+    let client = LassoClient::remote(&format!("http://{}", server.addr), &server.key).unwrap();
+    let names = |list: Vec<lasso::sandbox::SandboxInfo>| {
+        list.into_iter().map(|s| s.name).collect::<Vec<_>>()
+    };
+    // An empty answer is now cached for 10 s.
+    assert!(client.list().await.unwrap().is_empty());
+    assert!(client.list().await.unwrap().is_empty());
+    client
+        .create(CreateOptions::new("minimal", l.work_path()).name("fresh1"))
+        .await
+        .unwrap();
+    assert_eq!(names(client.list().await.unwrap()), ["fresh1"]);
+    let one = raw_get(&server, "/api/v1/sandboxes/fresh1").await;
+    assert!(one.starts_with("HTTP/1.1 200"), "{one}");
+    client
+        .create(CreateOptions::new("minimal", l.work_path()).name("fresh2"))
+        .await
+        .unwrap();
+    assert_eq!(names(client.list().await.unwrap()), ["fresh1", "fresh2"]);
+    client.stop("fresh1").await.unwrap();
+    assert_eq!(names(client.list().await.unwrap()), ["fresh2"]);
+    let del = raw_delete(&server, "/api/v1/sandboxes/fresh2").await;
+    assert!(del.starts_with("HTTP/1.1 200"), "{del}");
+    assert!(client.list().await.unwrap().is_empty());
+}
+
+async fn raw_delete(r: &Running, path: &str) -> String {
+    let mut s = tokio::net::TcpStream::connect(r.addr).await.unwrap();
+    let req = format!(
+        "DELETE {path} HTTP/1.1\r\nhost: x\r\nx-api-key: {}\r\nconnection: close\r\n\r\n",
+        r.key
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(60), s.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 async fn raw_post(r: &Running, path: &str, body: &str) -> String {

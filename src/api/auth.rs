@@ -176,7 +176,10 @@ pub async fn authenticate(State(state): State<ApiState>, mut req: Request, next:
             .into_response();
         }
         Err(e) => {
-            eprintln!("lasso serve: cannot read the API keys: {e}");
+            state
+                .inner
+                .diagnostics
+                .report(&format!("cannot read the API keys: {e}"));
             return ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "auth_unavailable",
@@ -222,8 +225,14 @@ pub async fn authenticate(State(state): State<ApiState>, mut req: Request, next:
         .await;
         match recorded {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("lasso serve: could not audit an API call: {e}"),
-            Err(e) => eprintln!("lasso serve: could not audit an API call: {e}"),
+            Ok(Err(e)) => state
+                .inner
+                .diagnostics
+                .report(&format!("could not audit an API call: {e}")),
+            Err(e) => state
+                .inner
+                .diagnostics
+                .report(&format!("could not audit an API call: {e}")),
         }
     }
     resp

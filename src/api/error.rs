@@ -27,6 +27,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// An internal error's full text, for the server's diagnostics only.
+    pub detail: Option<String>,
 }
 
 /// The body of every error response.
@@ -42,6 +44,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            detail: None,
         }
     }
 
@@ -55,12 +58,13 @@ impl ApiError {
 
     /// A failure of lasso itself: logged in full, answered generically.
     pub fn internal(context: &str, detail: impl std::fmt::Display) -> ApiError {
-        eprintln!("lasso serve: internal error while {context}: {detail}");
-        ApiError::new(
+        let mut e = ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             format!("internal error while {context}; the server log has the details"),
-        )
+        );
+        e.detail = Some(format!("internal error while {context}: {detail}"));
+        e
     }
 }
 
@@ -70,7 +74,13 @@ impl IntoResponse for ApiError {
             error: self.message,
             code: self.code.to_string(),
         };
-        (self.status, Json(body)).into_response()
+        let mut resp = (self.status, Json(body)).into_response();
+        // For the server's log only (see diagnostics.rs); never sent to the client.
+        if let Some(detail) = self.detail {
+            resp.extensions_mut()
+                .insert(super::diagnostics::InternalDetail(detail));
+        }
+        resp
     }
 }
 

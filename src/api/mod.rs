@@ -12,9 +12,16 @@
 //! unless forced (`--force-insecure`): keys and command output would cross the network in
 //! clear text. Binding anywhere with no API key at all is refused too (every protected call
 //! would be a 401), unless forced.
+//!
+//! The server never prints: its diagnostics go to a [`Diagnostics`] sink (stderr for
+//! `lasso serve`, `tui.log` for `lasso --listen`, where the TUI owns the screen).
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod auth;
+pub mod diagnostics;
 pub mod error;
+mod links;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
@@ -37,6 +44,7 @@ use utoipa_axum::routes;
 
 use crate::sandbox::{SandboxError, SandboxService};
 use auth::{KeyCache, RateLimiter};
+pub use diagnostics::Diagnostics;
 use metrics::Metrics;
 
 /// Largest request body accepted (bytes); larger bodies are a 413.
@@ -58,14 +66,26 @@ pub(crate) struct Inner {
     pub(crate) webhooks: Arc<webhooks::Webhooks>,
     pub(crate) started: Instant,
     pub(crate) max_body: usize,
+    /// Where the server's own diagnostics go (stderr, or the TUI's log).
+    pub(crate) diagnostics: Diagnostics,
 }
 
 impl ApiState {
     /// State over `service`, with the rate limit from its settings. Starts the metrics
     /// collector, so it must be called inside a Tokio runtime.
     pub fn new(service: Arc<SandboxService>) -> ApiState {
+        ApiState::with_diagnostics(service, Diagnostics::stderr())
+    }
+
+    /// [`ApiState::new`] with diagnostics sent to `diagnostics` (the TUI's log file).
+    pub fn with_diagnostics(service: Arc<SandboxService>, diagnostics: Diagnostics) -> ApiState {
         let limit = service.settings().api_rate_limit_per_minute;
-        ApiState::with_limits(service, RateLimiter::new(limit), DEFAULT_MAX_BODY)
+        ApiState::build(
+            service,
+            RateLimiter::new(limit),
+            DEFAULT_MAX_BODY,
+            diagnostics,
+        )
     }
 
     /// State with an explicit limiter and body limit (tests use short windows).
@@ -74,10 +94,22 @@ impl ApiState {
         limiter: RateLimiter,
         max_body: usize,
     ) -> ApiState {
+        ApiState::build(service, limiter, max_body, Diagnostics::stderr())
+    }
+
+    fn build(
+        service: Arc<SandboxService>,
+        limiter: RateLimiter,
+        max_body: usize,
+        diagnostics: Diagnostics,
+    ) -> ApiState {
         let metrics = Arc::new(Metrics::default());
         metrics.spawn_collector(service.events());
-        let webhooks =
-            webhooks::Webhooks::start(service.settings().webhooks.clone(), service.events());
+        let webhooks = webhooks::Webhooks::start_with(
+            service.settings().webhooks.clone(),
+            service.events(),
+            diagnostics.clone(),
+        );
         ApiState {
             inner: Arc::new(Inner {
                 keys: KeyCache::new(service.api_keys()),
@@ -87,6 +119,7 @@ impl ApiState {
                 webhooks,
                 started: Instant::now(),
                 max_body,
+                diagnostics,
             }),
         }
     }
@@ -147,6 +180,10 @@ pub fn router(state: ApiState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::count_http,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            diagnostics::report_internal,
         ))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(error::json_errors))

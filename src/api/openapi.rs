@@ -176,15 +176,22 @@ pub fn document() -> &'static OpenApi {
     DOC.get_or_init(super::openapi_document)
 }
 
-fn document_json() -> &'static str {
+/// The served document: [`document`] plus the links (see links.rs for why they are added
+/// to the JSON).
+pub(crate) fn document_json() -> &'static str {
     static JSON: OnceLock<String> = OnceLock::new();
-    JSON.get_or_init(|| document().to_json().unwrap_or_else(|_| "{}".into()))
+    JSON.get_or_init(|| {
+        let mut value = serde_json::to_value(document()).unwrap_or_default();
+        super::links::add_links(&mut value);
+        serde_json::to_string(&value).unwrap_or_else(|_| "{}".into())
+    })
 }
 
 /// `GET /openapi.json`.
 #[utoipa::path(
     get,
     path = "/openapi.json",
+    operation_id = "getOpenApi",
     tag = "system",
     security(()),
     responses((status = 200, description = "This OpenAPI 3 document", content_type = "application/json", body = Object))
@@ -218,8 +225,9 @@ pub fn describe_docs_routes(doc: &mut OpenApi) {
             )
             .build()
     };
-    let op = |summary: &str, responses| {
+    let op = |id: &str, summary: &str, responses| {
         let mut op = OperationBuilder::new()
+            .operation_id(Some(id))
             .summary(Some(summary))
             .tag("system")
             .responses(responses)
@@ -240,14 +248,22 @@ pub fn describe_docs_routes(doc: &mut OpenApi) {
         DOCS_PATH.to_string(),
         PathItem::new(
             HttpMethod::Get,
-            op("Swagger UI (redirects to /api/v1/docs/)", redirect),
+            op(
+                "getDocsRedirect",
+                "Swagger UI (redirects to /api/v1/docs/)",
+                redirect,
+            ),
         ),
     );
     doc.paths.paths.insert(
         format!("{DOCS_PATH}/"),
         PathItem::new(
             HttpMethod::Get,
-            op("Swagger UI for this document", html("The Swagger UI page")),
+            op(
+                "getDocs",
+                "Swagger UI for this document",
+                html("The Swagger UI page"),
+            ),
         ),
     );
 }

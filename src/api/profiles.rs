@@ -44,6 +44,7 @@ pub struct ProfileView {
 #[utoipa::path(
     get,
     path = "/profiles",
+    operation_id = "listProfiles",
     tag = "profiles",
     security(("api_key" = [])),
     params(PageQuery),
@@ -75,6 +76,7 @@ fn check_name(name: &str) -> Result<(), ApiError> {
 #[utoipa::path(
     get,
     path = "/profiles/{name}",
+    operation_id = "getProfile",
     tag = "profiles",
     security(("api_key" = [])),
     params(("name" = String, Path, description = "Profile name")),
@@ -114,6 +116,7 @@ pub struct SavedProfile {
 #[utoipa::path(
     post,
     path = "/profiles",
+    operation_id = "saveProfile",
     tag = "profiles",
     security(("api_key" = [])),
     request_body = SaveBody,
@@ -153,6 +156,7 @@ pub async fn save(
 #[utoipa::path(
     delete,
     path = "/profiles/{name}",
+    operation_id = "deleteProfile",
     tag = "profiles",
     security(("api_key" = [])),
     params(("name" = String, Path, description = "Profile name")),

@@ -48,6 +48,7 @@ pub struct ExecBody {
 #[utoipa::path(
     post,
     path = "/sandboxes",
+    operation_id = "createSandbox",
     tag = "sandboxes",
     security(("api_key" = [])),
     request_body = CreateBody,
@@ -95,6 +96,7 @@ pub async fn create(
 #[utoipa::path(
     get,
     path = "/sandboxes",
+    operation_id = "listSandboxes",
     tag = "sandboxes",
     security(("api_key" = [])),
     params(PageQuery),
@@ -115,6 +117,7 @@ pub async fn list(
 #[utoipa::path(
     get,
     path = "/sandboxes/{id}",
+    operation_id = "getSandbox",
     tag = "sandboxes",
     security(("api_key" = [])),
     params(("id" = String, Path, description = "Sandbox id, unique id prefix or name")),
@@ -127,10 +130,10 @@ pub async fn show(
     let info = state.inner.service.get(&id).await?;
     // Reading a sandbox is touching it: whatever its guard recorded is moved into its log.
     if let Err(e) = state.inner.service.ingest_spool(&info) {
-        eprintln!(
-            "lasso serve: ingesting the guard spool of {}: {e}",
-            info.name
-        );
+        state
+            .inner
+            .diagnostics
+            .report(&format!("ingesting the guard spool of {}: {e}", info.name));
     }
     Ok(Json(info))
 }
@@ -138,6 +141,7 @@ pub async fn show(
 #[utoipa::path(
     post,
     path = "/sandboxes/{id}/exec",
+    operation_id = "execInSandbox",
     tag = "sandboxes",
     security(("api_key" = [])),
     params(("id" = String, Path, description = "Sandbox id, unique id prefix or name")),
@@ -188,6 +192,7 @@ pub async fn exec(
 #[utoipa::path(
     post,
     path = "/sandboxes/{id}/stop",
+    operation_id = "stopSandbox",
     tag = "sandboxes",
     security(("api_key" = [])),
     params(("id" = String, Path, description = "Sandbox id, unique id prefix or name")),
@@ -204,6 +209,7 @@ pub async fn stop(
 #[utoipa::path(
     delete,
     path = "/sandboxes/{id}",
+    operation_id = "deleteSandbox",
     tag = "sandboxes",
     security(("api_key" = [])),
     params(("id" = String, Path, description = "Sandbox id, unique id prefix or name")),
@@ -322,6 +328,7 @@ fn time(param: &str, s: &str) -> Result<DateTime<Utc>, ApiError> {
 #[utoipa::path(
     get,
     path = "/sandboxes/{id}/audit",
+    operation_id = "getSandboxAudit",
     tag = "audit",
     security(("api_key" = [])),
     params(("id" = String, Path, description = "Sandbox id (or unique prefix; also of a gone sandbox), name, or `system`"), AuditQuery),

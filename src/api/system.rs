@@ -29,6 +29,7 @@ pub struct Health {
 #[utoipa::path(
     get,
     path = "/health",
+    operation_id = "getHealth",
     tag = "system",
     security(()),
     responses((status = 200, description = "The server is up (no key needed, not rate limited)", body = Health))
@@ -44,6 +45,7 @@ pub async fn health(State(state): State<ApiState>) -> Json<Health> {
 #[utoipa::path(
     get,
     path = "/system/check",
+    operation_id = "systemCheck",
     tag = "system",
     security(("api_key" = [])),
     responses((status = 200, description = "The report of `lasso check --json`", body = CheckReport), ProtectedErrors)
@@ -71,6 +73,7 @@ pub struct VerifyAnswer {
 #[utoipa::path(
     post,
     path = "/audit/verify",
+    operation_id = "verifyAudit",
     tag = "audit",
     security(("api_key" = [])),
     request_body = VerifyBody,
@@ -97,6 +100,7 @@ pub async fn verify(
 #[utoipa::path(
     get,
     path = "/events",
+    operation_id = "streamEvents",
     tag = "system",
     security(("api_key" = [])),
     responses((status = 200, description = "Server-sent events: `event:` the type, `data:` its JSON", content_type = "text/event-stream", body = String), ProtectedErrors)
@@ -129,6 +133,7 @@ pub async fn events(
 #[utoipa::path(
     get,
     path = "/metrics",
+    operation_id = "getMetrics",
     tag = "system",
     security(("api_key" = [])),
     responses((status = 200, description = "Prometheus text exposition format 0.0.4", content_type = "text/plain", body = String), ProtectedErrors)
@@ -177,6 +182,7 @@ pub struct Agents {
 #[utoipa::path(
     get,
     path = "/agents",
+    operation_id = "listAgents",
     tag = "system",
     security(("api_key" = [])),
     responses((status = 200, description = "The agents lasso knows how to run, with the variables and profile each needs", body = Agents), ProtectedErrors)

@@ -76,6 +76,15 @@ impl Webhooks {
     /// Starts the dispatcher and one worker per hook (must run inside a Tokio runtime). The
     /// dispatcher subscribes before returning, so no event published afterwards is missed.
     pub fn start(configs: Vec<WebhookConfig>, bus: &EventBus) -> Arc<Webhooks> {
+        Webhooks::start_with(configs, bus, super::Diagnostics::stderr())
+    }
+
+    /// [`Webhooks::start`] with failed deliveries reported to `diagnostics`.
+    pub fn start_with(
+        configs: Vec<WebhookConfig>,
+        bus: &EventBus,
+        diagnostics: super::Diagnostics,
+    ) -> Arc<Webhooks> {
         let mut receivers = Vec::new();
         let hooks: Vec<Arc<Hook>> = configs
             .into_iter()
@@ -98,15 +107,16 @@ impl Webhooks {
             return me;
         }
         for (hook, mut rx) in receivers {
+            let diagnostics = diagnostics.clone();
             tokio::spawn(async move {
                 while let Some((kind, body)) = rx.recv().await {
                     let counter = match deliver(&hook.config, kind, body).await {
                         Ok(_) => &hook.counters.delivered,
                         Err(e) => {
-                            eprintln!(
-                                "lasso serve: webhook `{}` ({}): {kind} event not delivered: {e}",
+                            diagnostics.report(&format!(
+                                "webhook `{}` ({}): {kind} event not delivered: {e}",
                                 hook.config.name, hook.config.url
-                            );
+                            ));
                             &hook.counters.failed
                         }
                     };
@@ -320,6 +330,7 @@ pub struct EventTypes {
 #[utoipa::path(
     get,
     path = "/webhooks/events",
+    operation_id = "listWebhookEvents",
     tag = "webhooks",
     security(("api_key" = [])),
     responses((status = 200, description = "The event types a [[webhooks]] entry may list in `events` (or \"*\" for all)", body = EventTypes), ProtectedErrors)
@@ -359,6 +370,7 @@ pub struct TestReport {
 #[utoipa::path(
     post,
     path = "/webhooks/test",
+    operation_id = "testWebhooks",
     tag = "webhooks",
     security(("api_key" = [])),
     responses((status = 200, description = "The test event was sent to every configured hook (whether or not it subscribes to `test`), once each, with the same signature as real events", body = TestReport), ProtectedErrors)

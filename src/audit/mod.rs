@@ -49,7 +49,9 @@ use std::path::{Path, PathBuf};
 
 pub use entry::{AuditEntry, EntryDraft, EntryKind, Outcome};
 pub use error::AuditError;
-pub use export::{CsvWriter, JsonArrayWriter, export_csv, export_json};
+pub use export::{
+    CsvWriter, JsonArrayWriter, export_csv, export_csv_many, export_json, export_jsonl_many,
+};
 pub use index::{DirProblem, DirReport, verify_dir};
 pub use key::AuditKey;
 pub use query::{Filter, Page, PageResult, query};

@@ -50,8 +50,38 @@ pub struct Cli {
     /// or a path to a theme file. Overrides `theme` in config.toml.
     #[arg(long, value_name = "NAME|PATH")]
     pub theme: Option<String>,
+    #[command(flatten)]
+    pub listen: ListenArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// `--listen ADDR [--force-insecure]` of the TUI: the REST API from the TUI's own process.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ListenArgs {
+    /// Also serve the REST API (as `lasso serve`) on ADDR while the TUI runs; its messages go
+    /// to LASSO_HOME/tui.log. Anything but loopback needs --force-insecure (there is no TLS).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// With --listen: allow a non-loopback address without TLS, or no API key created.
+    #[arg(long, requires = "listen")]
+    pub force_insecure: bool,
+}
+
+impl ListenArgs {
+    fn merge(self, outer: ListenArgs) -> ListenArgs {
+        ListenArgs {
+            listen: self.listen.or(outer.listen),
+            force_insecure: self.force_insecure || outer.force_insecure,
+        }
+    }
+
+    fn options(&self) -> Option<crate::api::ServeOptions> {
+        self.listen.map(|listen| crate::api::ServeOptions {
+            listen,
+            force_insecure: self.force_insecure,
+        })
+    }
 }
 
 /// `lasso tui`.
@@ -60,6 +90,8 @@ pub struct TuiArgs {
     /// The colour theme (a name or a path to a theme file).
     #[arg(long, value_name = "NAME|PATH")]
     pub theme: Option<String>,
+    #[command(flatten)]
+    pub listen: ListenArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,18 +142,32 @@ pub enum Command {
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let Some(command) = cli.command else {
+        // `--listen` only makes sense with the TUI; its own error explains the way out.
+        if cli.listen.listen.is_some() {
+            return run_tui(cli.theme, cli.listen);
+        }
         // The TUI is the default face in a terminal; without one (scripts, CI) the help is
         // the honest answer, and a non-zero exit says nothing was done.
         if crate::tui::is_interactive() {
-            return run_tui(cli.theme);
+            return run_tui(cli.theme, cli.listen);
         }
         let mut cmd = <Cli as clap::CommandFactory>::command();
         let _ = cmd.print_help();
         eprintln!("\nlasso: no command given (see the commands above)");
         return ExitCode::from(2);
     };
+    if cli.listen.listen.is_some() && !matches!(command, Command::Tui(_)) {
+        return CliError::msg(
+            "--listen before a subcommand serves the API from the TUI; for a server without \
+             the TUI use `lasso serve --listen ADDR`",
+        )
+        .with_code(2)
+        .report();
+    }
     let result = match command {
-        Command::Tui(args) => return run_tui(args.theme.or(cli.theme)),
+        Command::Tui(args) => {
+            return run_tui(args.theme.or(cli.theme), args.listen.merge(cli.listen));
+        }
         Command::Why(args) if args.id.is_none() => why::run(args),
         Command::Profile(args) => profile::run(args),
         Command::Init(args) => profile::run_init(args),
@@ -161,12 +207,16 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 /// Runs the TUI; its errors are printed after the terminal is restored.
-fn run_tui(theme: Option<String>) -> ExitCode {
-    match crate::tui::run(crate::tui::TuiOptions { theme }) {
+fn run_tui(theme: Option<String>, listen: ListenArgs) -> ExitCode {
+    let options = crate::tui::TuiOptions {
+        theme,
+        listen: listen.options(),
+    };
+    match crate::tui::run(options) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e @ crate::tui::TuiError::NotATerminal) => {
-            CliError::msg(e.to_string()).with_code(2).report()
-        }
+        Err(
+            e @ (crate::tui::TuiError::NotATerminal | crate::tui::TuiError::ListenNeedsTerminal),
+        ) => CliError::msg(e.to_string()).with_code(2).report(),
         Err(e) => CliError::msg(e.to_string()).report(),
     }
 }

@@ -6,6 +6,9 @@
 //! profile naming one that is not set, so only the variables every user of the agent needs
 //! are listed, alternatives are in `note`), the API domains it talks to (a `restricted`
 //! network profile must allow them), and the built-in profile that suits it.
+//!
+//! Checked against each vendor's documentation (cited at the entry) in December 2026; these
+//! values change with the agents' releases, so a wrong entry is fixed here and nowhere else.
 
 use serde::Serialize;
 
@@ -58,23 +61,34 @@ pub const AGENTS: &[AgentSpec] = &[
         profile: DEV,
         note: "For Claude models forward ANTHROPIC_API_KEY instead.",
     },
+    // Cursor: the CLI installs as `agent` (cursor.com/help/integrations/cli: "Run `agent auth`
+    // or set the `CURSOR_API_KEY` environment variable"; cursor.com/docs/cli/reference/
+    // authentication.md: CURSOR_API_KEY for automation). The same help page asks firewalls to
+    // let `*.cursor.sh` and `*.cursorapi.com` through (api2.cursor.sh is one of them).
     AgentSpec {
         id: "cursor",
         name: "Cursor CLI",
-        program: "cursor-agent",
+        program: "agent",
         forward_env: &["CURSOR_API_KEY"],
-        domains: &["api2.cursor.sh"],
+        domains: &["*.cursor.sh", "*.cursorapi.com"],
         profile: DEV,
-        note: "",
+        note: "Older installs named the program cursor-agent.",
     },
+    // Copilot CLI: docs.github.com/en/copilot/how-tos/copilot-cli/set-up-copilot-cli/
+    // authenticate-copilot-cli reads COPILOT_GITHUB_TOKEN, GH_TOKEN or GITHUB_TOKEN, in that
+    // order; COPILOT_GITHUB_TOKEN is the one only Copilot reads. Hosts from docs.github.com/
+    // en/copilot/reference/copilot-allowlist-reference: api.github.com (user and
+    // copilot_internal) and `*.githubcopilot.com` (api., api.individual., api.business.,
+    // api.enterprise.).
     AgentSpec {
         id: "copilot",
         name: "GitHub Copilot CLI",
         program: "copilot",
-        forward_env: &["GH_TOKEN"],
-        domains: &["api.githubcopilot.com", "api.github.com"],
+        forward_env: &["COPILOT_GITHUB_TOKEN"],
+        domains: &["api.github.com", "*.githubcopilot.com"],
         profile: DEV,
-        note: "A fine-grained token with the Copilot Requests permission.",
+        note: "A fine-grained token with the Copilot Requests permission; GH_TOKEN or \
+               GITHUB_TOKEN also work if you forward one of those instead.",
     },
     AgentSpec {
         id: "gemini-cli",
@@ -85,6 +99,10 @@ pub const AGENTS: &[AgentSpec] = &[
         profile: DEV,
         note: "",
     },
+    // Goose (block/goose documentation/docs/guides/environment-variables.md): GOOSE_PROVIDER and
+    // GOOSE_MODEL are "the minimum required variables" when there is no `goose configure`
+    // file (a sandbox has none); each provider then reads its own key (ANTHROPIC_API_KEY,
+    // OPENAI_API_KEY, ...).
     AgentSpec {
         id: "goose",
         name: "Goose",
@@ -108,7 +126,7 @@ pub const AGENTS: &[AgentSpec] = &[
         name: "VS Code agents (Copilot agent mode)",
         program: "code",
         forward_env: &["GH_TOKEN"],
-        domains: &["api.githubcopilot.com", "api.github.com"],
+        domains: &["api.github.com", "*.githubcopilot.com"],
         profile: DEV,
         note: "VS Code attaches to the sandbox; its agent's commands go through the gate.",
     },
@@ -140,6 +158,15 @@ mod tests {
             );
             for v in a.forward_env {
                 assert_eq!(check_env_name(v), Ok(()), "{}: {v}", a.id);
+            }
+            // Every host is a pattern `network.allowed_domains` accepts as written.
+            for d in a.domains {
+                assert_eq!(
+                    crate::config::check_domain(d).as_deref(),
+                    Ok(*d),
+                    "{}: {d}",
+                    a.id
+                );
             }
         }
         for wanted in [

@@ -62,8 +62,8 @@ pub use raw::{
     RawNetwork, RawProfile, RawProvenance, RawResources, RawTerminal, parse_profile,
 };
 pub use settings::{
-    DEFAULT_API_RATE_LIMIT, EnvSource, LassoHome, MAX_API_RATE_LIMIT, ProcessEnv, SettingSource,
-    Settings,
+    DEFAULT_API_RATE_LIMIT, DEFAULT_LIST_CACHE_MS, EnvSource, LassoHome, MAX_API_RATE_LIMIT,
+    MAX_LIST_CACHE_MS, ProcessEnv, SettingSource, Settings,
 };
 pub use signing::{MIN_KEY_BYTES, TeamKey};
 pub use size::{ByteSize, SizeError, parse_size};

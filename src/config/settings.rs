@@ -174,6 +174,7 @@ struct RawSettings {
 #[serde(deny_unknown_fields)]
 struct RawApiSettings {
     rate_limit_per_minute: Option<i64>,
+    list_cache_ms: Option<i64>,
 }
 
 /// Requests per minute each API key may make unless `[api].rate_limit_per_minute` says
@@ -181,6 +182,12 @@ struct RawApiSettings {
 pub const DEFAULT_API_RATE_LIMIT: u32 = 100;
 /// The highest `[api].rate_limit_per_minute` accepted: above it the limit protects nothing.
 pub const MAX_API_RATE_LIMIT: u32 = 1_000_000;
+/// How long (ms) the service reuses one engine container list unless `[api].list_cache_ms`
+/// says otherwise: long enough to turn a burst of `GET /sandboxes` into one engine call,
+/// short enough that other processes' changes show up at human speed.
+pub const DEFAULT_LIST_CACHE_MS: u32 = 250;
+/// The highest `[api].list_cache_ms` accepted: beyond it listings would be visibly stale.
+pub const MAX_LIST_CACHE_MS: u32 = 10_000;
 
 /// Effective settings: `config.toml` with environment overrides applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,6 +199,8 @@ pub struct Settings {
     pub runtime: Option<RuntimeKind>,
     /// Requests per minute per API key (`[api].rate_limit_per_minute`).
     pub api_rate_limit_per_minute: u32,
+    /// How long one engine container list is reused (`[api].list_cache_ms`); 0 disables it.
+    pub list_cache_ms: u32,
     /// `[[webhooks]]`: where `lasso serve` posts events (validated).
     pub webhooks: Vec<super::WebhookConfig>,
     /// The TUI's theme (`theme` in `config.toml`): a theme name or an absolute path; `None`
@@ -207,6 +216,7 @@ impl Default for Settings {
             base_image_source: SettingSource::Default,
             runtime: None,
             api_rate_limit_per_minute: DEFAULT_API_RATE_LIMIT,
+            list_cache_ms: DEFAULT_LIST_CACHE_MS,
             webhooks: Vec::new(),
             theme: None,
         }
@@ -238,7 +248,22 @@ impl Settings {
             webhooks: super::webhooks::validate(raw.webhooks, file)?,
             ..Settings::default()
         };
-        if let Some(limit) = raw.api.and_then(|a| a.rate_limit_per_minute) {
+        let api = raw.api.unwrap_or_default();
+        if let Some(ms) = api.list_cache_ms {
+            s.list_cache_ms = u32::try_from(ms)
+                .ok()
+                .filter(|m| *m <= MAX_LIST_CACHE_MS)
+                .ok_or_else(|| ConfigError::InvalidValue {
+                    origin: super::error::Origin::file(file),
+                    key: "api.list_cache_ms".into(),
+                    value: ms.to_string(),
+                    expected: format!(
+                        "expected milliseconds to reuse the engine's container list, from 0 \
+                         (off) to {MAX_LIST_CACHE_MS}"
+                    ),
+                })?;
+        }
+        if let Some(limit) = api.rate_limit_per_minute {
             s.api_rate_limit_per_minute = u32::try_from(limit)
                 .ok()
                 .filter(|l| (1..=MAX_API_RATE_LIMIT).contains(l))
@@ -372,6 +397,7 @@ mod tests {
                 base_image_source: SettingSource::ConfigFile,
                 runtime: Some(RuntimeKind::Podman),
                 api_rate_limit_per_minute: DEFAULT_API_RATE_LIMIT,
+                list_cache_ms: DEFAULT_LIST_CACHE_MS,
                 webhooks: Vec::new(),
                 theme: None,
             })
@@ -463,6 +489,28 @@ mod tests {
                 .is_err_and(|m| m.contains("unknown key") && m.contains("rate_limit_per_minute")),
             "{m:?}"
         );
+    }
+
+    #[test]
+    fn list_cache_ms_is_read_and_validated() {
+        let none = env(&[]);
+        let ms = |t: &str| {
+            Settings::parse(t, "/h/config.toml", &none)
+                .map(|s| s.list_cache_ms)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(ms(""), Ok(250));
+        assert_eq!(ms("[api]\nlist_cache_ms = 0\n"), Ok(0));
+        assert_eq!(ms("[api]\nlist_cache_ms = 10000\n"), Ok(10_000));
+        for bad in ["-1", "10001"] {
+            assert_eq!(
+                ms(&format!("[api]\nlist_cache_ms = {bad}\n")),
+                Err(format!(
+                    "/h/config.toml: api.list_cache_ms = {bad} is not valid: expected \
+                     milliseconds to reuse the engine's container list, from 0 (off) to 10000"
+                ))
+            );
+        }
     }
 
     #[test]

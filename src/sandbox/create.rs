@@ -31,6 +31,9 @@ impl SandboxService {
         req: CreateRequest,
         progress: &mut (dyn FnMut(ImageProgress) + Send),
     ) -> Result<SandboxInfo, SandboxError> {
+        // Containers appear (and, on failure, disappear) below: whatever happens, the next
+        // list asks the engine.
+        let _invalidate = super::service::InvalidateOnDrop(self);
         let working_dir = crate::runtime::check_workspace(&req.working_dir, None)?;
         let store = self.profiles(Some(&working_dir))?;
         let profile_ref = match &req.profile {
@@ -63,7 +66,8 @@ impl SandboxService {
             }
             None => format!("{}-{}", profile.name, &id[..6]),
         };
-        let existing = self.list().await?;
+        // Fresh: another process may have just taken the name.
+        let existing = self.list_fresh().await?;
         if existing.iter().any(|s| s.name == name) {
             return Err(SandboxError::NameTaken(name));
         }

@@ -26,6 +26,7 @@ mod guard;
 mod images;
 mod labels;
 mod live;
+mod list_cache;
 mod lock;
 mod mode;
 mod probe;

@@ -24,7 +24,10 @@ impl SandboxService {
     /// Refused, with the sandbox left running, when its stored profile is unusable or its
     /// working directory is gone; every refusal and failure is audited.
     pub async fn restart(&self, query: &str, actor: &str) -> Result<SandboxInfo, SandboxError> {
-        let info = self.get(query).await?;
+        // The old container goes and a new one comes: whatever happens, the next list asks
+        // the engine. The sandbox to restart is looked up fresh, never from the list cache.
+        let _invalidate = super::service::InvalidateOnDrop(self);
+        let info = super::service::resolve_query(self.list_fresh().await?, query)?;
         let prepared = match self.prepare_restart(&info) {
             Ok(p) => p,
             Err(why) => {

@@ -17,11 +17,17 @@ use super::error::SandboxError;
 use super::events::{Event, EventBus};
 use super::guard::RunDir;
 use super::labels::{self, SandboxInfo};
+use super::list_cache::{Fetch, ListCache};
 use super::spool::{self, IngestReport};
 use crate::audit::{self, AuditKey, AuditLog, EntryDraft, EntryKind, Outcome};
 use crate::config::{Isolation, LassoHome, Profile, ProfileStore, Settings};
 use crate::policy::{Decision, ExecPlan, Gate};
-use crate::runtime::{ConnectOptions, Engine, ExecRequest, GUARD_SETUP_FAILED};
+use crate::runtime::{
+    ConnectOptions, ContainerSummary, Engine, ExecRequest, GUARD_SETUP_FAILED, RuntimeError,
+};
+
+/// One engine container list and the engine's name, as the list cache keeps it.
+type Listing = Arc<(Vec<ContainerSummary>, String)>;
 
 /// Most bytes of stdout and of stderr kept from one command.
 const MAX_OUTPUT_BYTES: usize = 16 << 20;
@@ -131,12 +137,26 @@ pub struct SandboxService {
     /// Compiled gate and parsed profile per `<sandbox id>:<profile hash>`.
     gates: Mutex<HashMap<String, Arc<(Gate, Profile)>>>,
     pub(super) events: EventBus,
+    /// The engine's container list, reused briefly (`[api].list_cache_ms`, list_cache.rs).
+    list_cache: Arc<ListCache<Listing>>,
+}
+
+/// Invalidates the list cache when dropped: a create or stop changes the list whether it
+/// finishes, fails half-way or is cancelled.
+pub(super) struct InvalidateOnDrop<'a>(pub(super) &'a SandboxService);
+
+impl Drop for InvalidateOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.invalidate_list();
+    }
 }
 
 impl SandboxService {
     pub fn new(options: ServiceOptions) -> SandboxService {
         let home_tag = labels::home_tag(options.home.root());
+        let ttl = Duration::from_millis(u64::from(options.settings.list_cache_ms));
         SandboxService {
+            list_cache: Arc::new(ListCache::new(ttl)),
             options,
             home_tag,
             engine: OnceCell::new(),
@@ -219,22 +239,50 @@ impl SandboxService {
 
     // ----- registry ---------------------------------------------------------------------
 
-    /// Every sandbox of this `LASSO_HOME`, from the engine's labels.
+    /// Every sandbox of this `LASSO_HOME`, from the engine's labels. The engine's answer
+    /// may be up to `[api].list_cache_ms` old (never older than this process's own last
+    /// create or stop); the mode and problems are read fresh on every call. Use
+    /// [`SandboxService::list_fresh`] where a decision depends on the engine's state now.
     pub async fn list(&self) -> Result<Vec<SandboxInfo>, SandboxError> {
-        let engine = self.engine().await?;
-        let found = engine
-            .list_sandboxes(&[
-                (labels::MANAGED, Some("true")),
-                (labels::HOME, Some(&self.home_tag)),
-            ])
+        let engine = self.engine().await?.clone();
+        let filter = self.home_tag.clone();
+        let listing = self
+            .list_cache
+            .get(move || -> Fetch<Listing, RuntimeError> {
+                Box::pin(async move { fetch_listing(&engine, &filter).await })
+            })
             .await?;
-        let runtime = engine.kind().to_string();
+        Ok(self.infos(&listing))
+    }
+
+    /// [`SandboxService::list`] straight from the engine, bypassing the cache (the TUI,
+    /// name-uniqueness at create, `stop all`).
+    pub async fn list_fresh(&self) -> Result<Vec<SandboxInfo>, SandboxError> {
+        let engine = self.engine().await?;
+        let listing = fetch_listing(engine, &self.home_tag).await?;
+        Ok(self.infos(&listing))
+    }
+
+    /// Drops the cached container list: the next [`SandboxService::list`] asks the engine.
+    /// Every create, stop, remove or restart in this process calls it.
+    pub fn invalidate_list(&self) {
+        self.list_cache.invalidate();
+    }
+
+    fn infos(&self, listing: &Listing) -> Vec<SandboxInfo> {
+        let (found, runtime) = (&listing.0, &listing.1);
         let mut out: Vec<SandboxInfo> = found
-            .into_iter()
+            .iter()
             .map(|c| {
                 let state = state_name(&c.state);
-                let mut info =
-                    SandboxInfo::from_labels(&c.id, &c.name, &c.image, &state, &runtime, c.labels);
+                let mut info = SandboxInfo::from_labels(
+                    &c.id,
+                    &c.name,
+                    &c.image,
+                    &state,
+                    runtime,
+                    c.labels.clone(),
+                );
                 info.mode = self
                     .current_mode(&info)
                     .map_or_else(|e| format!("unknown ({e})"), |m| m.to_string());
@@ -246,7 +294,7 @@ impl SandboxService {
             })
             .collect();
         out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.name.cmp(&b.name)));
-        Ok(out)
+        out
     }
 
     /// Finds one sandbox by full id, unique id prefix, or name.
@@ -516,7 +564,9 @@ impl SandboxService {
 
     /// Stops and removes one sandbox (with its network) and audits it.
     pub async fn stop(&self, query: &str, actor: &str) -> Result<SandboxInfo, SandboxError> {
-        let info = self.get(query).await?;
+        // Resolved against the engine's state now: a cached answer could name a sandbox
+        // another process already removed.
+        let info = resolve_query(self.list_fresh().await?, query)?;
         self.stop_info(&info, actor).await?;
         Ok(info)
     }
@@ -528,7 +578,7 @@ impl SandboxService {
     ) -> Result<(Vec<SandboxInfo>, Vec<(SandboxInfo, SandboxError)>), SandboxError> {
         let mut stopped = Vec::new();
         let mut failed = Vec::new();
-        for info in self.list().await? {
+        for info in self.list_fresh().await? {
             match self.stop_info(&info, actor).await {
                 Ok(()) => stopped.push(info),
                 Err(e) => failed.push((info, e)),
@@ -542,6 +592,7 @@ impl SandboxService {
         info: &SandboxInfo,
         actor: &str,
     ) -> Result<(), SandboxError> {
+        let _invalidate = InvalidateOnDrop(self);
         let engine = self.engine().await?;
         let started = std::time::Instant::now();
         // Sandboxes use no network of their own (none, or the engine's default bridge).
@@ -596,6 +647,17 @@ impl SandboxService {
     }
 }
 
+/// The engine's containers of one `LASSO_HOME` (by its label tag).
+async fn fetch_listing(engine: &Engine, home_tag: &str) -> Result<Listing, RuntimeError> {
+    let found = engine
+        .list_sandboxes(&[
+            (labels::MANAGED, Some("true")),
+            (labels::HOME, Some(home_tag)),
+        ])
+        .await?;
+    Ok(Arc::new((found, engine.kind().to_string())))
+}
+
 /// `lasso-guard exec` could not set up enforcement, so the command never ran.
 fn is_guard_failure(out: &crate::runtime::ExecOutput) -> bool {
     out.exit_code == Some(GUARD_SETUP_FAILED) && out.stderr_text().starts_with("lasso-guard:")
@@ -627,7 +689,7 @@ fn clip(s: &str, max: usize) -> String {
     format!("{}…[truncated]", &s[..end])
 }
 
-fn resolve_query(all: Vec<SandboxInfo>, query: &str) -> Result<SandboxInfo, SandboxError> {
+pub(super) fn resolve_query(all: Vec<SandboxInfo>, query: &str) -> Result<SandboxInfo, SandboxError> {
     if query.is_empty() {
         return Err(SandboxError::NotFound(query.to_string()));
     }

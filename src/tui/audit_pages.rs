@@ -29,12 +29,14 @@ pub fn all_logs(dir: &Path, extra: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
-fn to_filter(f: &AuditFilter) -> Filter {
+/// The browser's filter as an audit query filter (shared with the export).
+pub fn to_filter(f: &AuditFilter) -> Filter {
     Filter {
         kinds: f.kind.into_iter().collect(),
         outcomes: f.outcome.into_iter().collect(),
         text: (!f.text.is_empty()).then(|| f.text.clone()),
-        ..Filter::default()
+        since: f.since,
+        until: f.until,
     }
 }
 

@@ -1,5 +1,10 @@
 //! Modal overlays that take every key while open: the create dialog (profile list, working
 //! directory, optional name, isolation) and the yes/no confirmation of destructive actions.
+//!
+//! In the working-directory field Tab completes directory names (dircomplete.rs); a Tab that
+//! changes nothing and has already shown the candidates moves to the next field, so Tab still
+//! walks the form. A directory that does not exist is refused in the dialog, before any
+//! engine work.
 
 use std::path::PathBuf;
 
@@ -33,10 +38,15 @@ pub struct CreateDialog {
     pub isolation: Isolation,
     pub field: Field,
     pub error: Option<String>,
+    /// Directory names the last Tab in the working-directory field matched (several).
+    pub candidates: Vec<String>,
+    /// `$HOME`, for `~` in the working directory.
+    pub home: Option<PathBuf>,
 }
 
 pub const CREATE_KEYS: &[KeyHelp] = &[
     ("Tab / Shift-Tab", "next / previous field"),
+    ("Tab", "complete the working directory (~ is $HOME)"),
     ("↑/↓", "choose the profile (profile field)"),
     ("←/→", "choose the isolation (isolation field)"),
     ("Enter", "create the sandbox"),
@@ -65,7 +75,22 @@ impl CreateDialog {
             isolation: Isolation::Container,
             field: Field::Profile,
             error: None,
+            candidates: Vec::new(),
+            home: std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .filter(|h| h.is_absolute()),
         }
+    }
+
+    /// Tab in the working-directory field: complete, list, or (nothing left to do) move on.
+    fn complete_dir(&mut self) -> bool {
+        let before = self.working_dir.value.clone();
+        let c = super::dircomplete::complete(&before, self.home.as_deref());
+        let changed = c.value != before;
+        let shown_again = !c.candidates.is_empty() && c.candidates == self.candidates;
+        self.working_dir.value = c.value;
+        self.candidates = c.candidates;
+        changed || !(self.candidates.is_empty() || shown_again)
     }
 
     fn usable(&self) -> Vec<&ProfileInfo> {
@@ -85,7 +110,11 @@ impl CreateDialog {
         let at = fields.iter().position(|f| *f == self.field).unwrap_or(0);
         match key.code {
             KeyCode::Esc => return DialogOutcome::Cancel,
-            KeyCode::Tab => self.field = fields[(at + 1) % fields.len()],
+            KeyCode::Tab if self.field == Field::WorkingDir && self.complete_dir() => {}
+            KeyCode::Tab => {
+                self.candidates.clear();
+                self.field = fields[(at + 1) % fields.len()];
+            }
             KeyCode::BackTab => self.field = fields[(at + fields.len() - 1) % fields.len()],
             KeyCode::Enter => return self.submit(),
             KeyCode::Up if self.field == Field::Profile => {
@@ -113,9 +142,7 @@ impl CreateDialog {
                     return DialogOutcome::Open;
                 }
                 match self.field {
-                    Field::WorkingDir => {
-                        self.working_dir.edit(key);
-                    }
+                    Field::WorkingDir if self.working_dir.edit(key) => self.candidates.clear(),
                     Field::Name => {
                         self.name.edit(key);
                     }
@@ -139,16 +166,25 @@ impl CreateDialog {
             self.error = Some(format!("profile {name} cannot be used: {problem}"));
             return DialogOutcome::Open;
         }
-        let dir = self.working_dir.value.trim();
-        if dir.is_empty() || !std::path::Path::new(dir).is_absolute() {
+        let typed = self.working_dir.value.trim();
+        let dir = super::dircomplete::expand_tilde(typed, self.home.as_deref());
+        if dir.is_empty() || !std::path::Path::new(&dir).is_absolute() {
             self.error = Some("the working directory must be an absolute path".into());
             self.field = Field::WorkingDir;
             return DialogOutcome::Open;
         }
+        let Some(dir) = super::dircomplete::existing_dir(&dir, None) else {
+            self.error = Some(format!(
+                "the working directory {dir} does not exist or is not a directory \
+                 (Tab completes directory names)"
+            ));
+            self.field = Field::WorkingDir;
+            return DialogOutcome::Open;
+        };
         let name = self.name.value.trim();
         DialogOutcome::Submit(Intent::Create(CreateForm {
             profile: profile.0,
-            working_dir: PathBuf::from(dir),
+            working_dir: dir,
             name: (!name.is_empty()).then(|| name.to_string()),
             isolation: self.isolation,
         }))
@@ -168,7 +204,7 @@ impl CreateDialog {
             Constraint::Length(2),
             Constraint::Length(2),
             Constraint::Length(2),
-            Constraint::Length(3),
+            Constraint::Length(4),
         ])
         .areas(inner);
         let label = |field: Field, text: &'static str| {
@@ -266,6 +302,14 @@ impl CreateDialog {
         let mut lines = Vec::new();
         if let Some(e) = &self.error {
             lines.push(Line::styled(e.clone(), st.danger));
+        }
+        if !self.candidates.is_empty() {
+            let shown = self.candidates.iter().take(12);
+            let mut text: String = shown.map(|c| format!("{c}/  ")).collect();
+            if self.candidates.len() > 12 {
+                text.push_str(&format!("… {} more", self.candidates.len() - 12));
+            }
+            lines.push(Line::styled(text, st.accent));
         }
         lines.push(Line::styled(
             "Enter create · Tab next field · Esc cancel",

@@ -29,6 +29,14 @@ pub enum TuiError {
     },
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    #[error(
+        "--listen serves the REST API from inside the TUI, which needs a terminal (stdin and \
+         stdout must be TTYs); without one, run `lasso serve --listen ADDR`"
+    )]
+    ListenNeedsTerminal,
+    /// `--listen` could not bind (or refused to): reported before the TUI takes the screen.
+    #[error("--listen: {0}")]
+    Listen(#[source] crate::api::ServeError),
 }
 
 impl TuiError {

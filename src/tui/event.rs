@@ -34,6 +34,12 @@ pub struct AuditFilter {
     pub kind: Option<EntryKind>,
     pub outcome: Option<Outcome>,
     pub text: String,
+    /// Entries at or after this time (`T`, see timefilter.rs).
+    pub since: Option<DateTime<Utc>>,
+    /// Entries strictly before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// The time filter as typed (`2h`, `2026-12-01..2026-12-02`), for the title.
+    pub time_text: String,
 }
 
 /// Where a page starts: per log, how many matches (newest first) come before it.
@@ -166,6 +172,8 @@ pub enum Intent {
         seq: u64,
         label: String,
     },
+    /// Export the browsed log(s) with the current filter (`e` in the audit browser).
+    ExportAudit(super::audit_export::ExportRequest),
 }
 
 /// CPU and memory of one sandbox, from the engine's one-shot stats.

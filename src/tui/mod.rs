@@ -19,11 +19,14 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod app;
+mod audit_export;
 mod audit_pages;
 mod dialog;
+mod dircomplete;
 mod error;
 mod event;
 mod help;
+mod listen;
 mod log;
 mod panes;
 mod profile_work;
@@ -31,6 +34,7 @@ mod runloop;
 mod style;
 mod tail;
 mod terminal;
+mod timefilter;
 mod worker;
 
 #[cfg(test)]
@@ -48,6 +52,9 @@ pub use style::Styles;
 pub struct TuiOptions {
     /// `--theme NAME|PATH`; overrides `theme` in `config.toml`.
     pub theme: Option<String>,
+    /// `--listen ADDR [--force-insecure]`: also serve the REST API from this process, over
+    /// the TUI's own service and event bus, with `lasso serve`'s rules.
+    pub listen: Option<crate::api::ServeOptions>,
 }
 
 /// Whether the TUI can run here: both stdin and stdout are terminals.

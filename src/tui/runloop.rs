@@ -68,7 +68,11 @@ impl Default for FrameScheduler {
 
 pub fn run(options: TuiOptions) -> Result<(), TuiError> {
     if !super::is_interactive() {
-        return Err(TuiError::NotATerminal);
+        return Err(if options.listen.is_some() {
+            TuiError::ListenNeedsTerminal
+        } else {
+            TuiError::NotATerminal
+        });
     }
     // Everything that can fail with a message is done before the screen is taken, so the
     // message lands on the normal terminal.
@@ -87,7 +91,15 @@ pub fn run(options: TuiOptions) -> Result<(), TuiError> {
         .enable_all()
         .build()
         .map_err(TuiError::Runtime)?;
+    // The API listener binds (or refuses) now, while errors still reach the normal terminal.
+    let api = match &options.listen {
+        Some(opts) => Some(rt.block_on(super::listen::start(svc.clone(), opts, &log))?),
+        None => None,
+    };
     let result = rt.block_on(main_loop(svc, Styles::from_theme(&theme), log.clone()));
+    if let Some(api) = api {
+        rt.block_on(api.stop(&log));
+    }
     // Tasks still talking to the engine are not waited for.
     rt.shutdown_timeout(Duration::from_millis(200));
     if let Err(e) = &result {

@@ -179,6 +179,16 @@ impl Worker {
                     w.send(AppEvent::Profile(Box::new(event)));
                 });
             }
+            Intent::ExportAudit(req) => {
+                tokio::task::spawn_blocking(move || {
+                    let logs = w.logs();
+                    let r = super::audit_export::export(&req, &logs);
+                    w.log.info(&format!("export {}: {r:?}", req.path.display()));
+                    w.send(AppEvent::Done(r.map(|n| {
+                        format!("exported {n} entries to {}", req.path.display())
+                    })));
+                });
+            }
             Intent::RunCheck => {
                 tokio::spawn(async move {
                     let report = w.svc.check().await;
@@ -314,7 +324,7 @@ impl Worker {
         backoff: &mut Duration,
         known: &mut Vec<SandboxInfo>,
     ) -> (bool, Duration) {
-        let listed = tokio::time::timeout(ENGINE_TIMEOUT, self.svc.list()).await;
+        let listed = tokio::time::timeout(ENGINE_TIMEOUT, self.svc.list_fresh()).await;
         let listed = match listed {
             Ok(r) => r.map_err(|e| e.to_string()),
             Err(_) => Err(format!(

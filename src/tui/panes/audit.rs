@@ -6,6 +6,11 @@
 //! logs" merges the logs by time without reading any of them whole; a stack of cursors makes
 //! paging back exact. Every request carries a generation so a slow answer for an old filter
 //! never overwrites a newer one.
+//!
+//! `T` edits the time filter (timefilter.rs: the CLI's `--since/--until` syntax plus `15m`,
+//! `2h`, `1d`, `1w`); a bad one stays in the input with its message in the title. `e`
+//! exports what is browsed, all pages with every filter, to a file the worker writes
+//! (audit_export.rs); the pane only asks for it.
 
 use std::path::PathBuf;
 
@@ -19,11 +24,13 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use super::{Component, Handled, KeyHelp, TextInput, clip, fit_columns, pane_block};
 use crate::audit::{EntryKind, Outcome};
+use crate::tui::audit_export::{ExportFormat, ExportRequest};
 use crate::tui::event::{
     AuditFilter, AuditPageData, AuditPageRequest, AuditSource, BrowsedEntry, ChainStatus, Intent,
     PageCursor,
 };
 use crate::tui::style::Styles;
+use crate::tui::timefilter::parse_range;
 
 /// Entries per page.
 pub const PAGE_SIZE: usize = 200;
@@ -46,6 +53,12 @@ pub struct AuditPane {
     pub chain: ChainStatus,
     pub detail: bool,
     pub page_size: usize,
+    pub time_input: TextInput,
+    pub editing_time: bool,
+    /// Why the typed time filter was refused (shown until it is fixed or abandoned).
+    pub time_error: Option<String>,
+    pub export_input: TextInput,
+    pub editing_export: bool,
 }
 
 impl Default for AuditPane {
@@ -66,6 +79,11 @@ impl Default for AuditPane {
             chain: ChainStatus::Unknown,
             detail: false,
             page_size: PAGE_SIZE,
+            time_input: TextInput::default(),
+            editing_time: false,
+            time_error: None,
+            export_input: TextInput::default(),
+            editing_export: false,
         }
     }
 }
@@ -80,6 +98,14 @@ const KEYS: &[KeyHelp] = &[
         "cycle the outcome filter (any, success, error, blocked)",
     ),
     ("/", "text filter (Enter applies, Esc clears)"),
+    (
+        "T",
+        "time filter: 15m 2h 1d 1w, YYYY-MM-DD, RFC 3339, SINCE..UNTIL (empty clears)",
+    ),
+    (
+        "e",
+        "export all pages with the filters: JSON lines, CSV for a .csv name",
+    ),
     ("A", "browse all logs"),
     ("v", "verify the chain again"),
     ("r", "reload the first page"),
@@ -215,14 +241,85 @@ impl AuditPane {
     pub fn page_number(&self) -> usize {
         self.back.len() + 1
     }
+
+    /// The name `e` proposes: `lasso-audit-<log>-<UTC time>.jsonl` in the current directory.
+    pub fn default_export_name(&self, now: DateTime<Utc>) -> String {
+        let label: String = match &self.source {
+            AuditSource::All => "all".into(),
+            AuditSource::Log { label, .. } => label
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect(),
+        };
+        format!("lasso-audit-{label}-{}.jsonl", now.format("%Y%m%dT%H%M%SZ"))
+    }
+
+    fn time_key(&mut self, key: KeyEvent, out: &mut Vec<Intent>) {
+        match key.code {
+            KeyCode::Enter => match parse_range(&self.time_input.value, Utc::now()) {
+                Ok((since, until)) => {
+                    self.editing_time = false;
+                    self.time_error = None;
+                    self.filter.since = since;
+                    self.filter.until = until;
+                    self.filter.time_text = self.time_input.value.trim().to_string();
+                    self.reload(out);
+                }
+                Err(e) => self.time_error = Some(e),
+            },
+            KeyCode::Esc => {
+                self.editing_time = false;
+                self.time_error = None;
+            }
+            _ => {
+                self.time_input.edit(key);
+            }
+        }
+    }
+
+    fn export_key(&mut self, key: KeyEvent, out: &mut Vec<Intent>) {
+        match key.code {
+            KeyCode::Enter => {
+                let path = PathBuf::from(self.export_input.value.trim());
+                if path.as_os_str().is_empty() {
+                    return;
+                }
+                self.editing_export = false;
+                out.push(Intent::ExportAudit(ExportRequest {
+                    source: self.source.clone(),
+                    filter: self.filter.clone(),
+                    format: ExportFormat::for_path(&path),
+                    path,
+                }));
+            }
+            KeyCode::Esc => self.editing_export = false,
+            _ => {
+                self.export_input.edit(key);
+            }
+        }
+    }
 }
 
 impl Component for AuditPane {
     fn captures_input(&self) -> bool {
-        self.editing_text
+        self.editing_text || self.editing_time || self.editing_export
     }
 
     fn handle_key(&mut self, key: KeyEvent, out: &mut Vec<Intent>) -> Handled {
+        if self.editing_time {
+            self.time_key(key, out);
+            return Handled::Yes;
+        }
+        if self.editing_export {
+            self.export_key(key, out);
+            return Handled::Yes;
+        }
         if self.editing_text {
             match key.code {
                 KeyCode::Enter => {
@@ -274,6 +371,15 @@ impl Component for AuditPane {
                 self.editing_text = true;
                 self.text_input.value = self.filter.text.clone();
             }
+            KeyCode::Char('T') => {
+                self.editing_time = true;
+                self.time_error = None;
+                self.time_input.value = self.filter.time_text.clone();
+            }
+            KeyCode::Char('e') => {
+                self.editing_export = true;
+                self.export_input.value = self.default_export_name(Utc::now());
+            }
             KeyCode::Char('A') => self.open(AuditSource::All, out),
             KeyCode::Char('v') => self.verify(out),
             KeyCode::Char('r') => self.reload(out),
@@ -287,7 +393,7 @@ impl Component for AuditPane {
     }
 
     fn hint(&self) -> &'static str {
-        "Enter detail · t type · o outcome · / text · PgDn/PgUp page · A all"
+        "Enter detail · t type · o outcome · / text · T time · e export · PgDn/PgUp · A all"
     }
 
     fn render(&self, f: &mut Frame, area: Rect, focused: bool, st: &Styles, _now: DateTime<Utc>) {
@@ -316,11 +422,66 @@ impl Component for AuditPane {
         } else if !self.filter.text.is_empty() {
             filters.push(format!("/{}", self.filter.text));
         }
+        if !self.filter.time_text.is_empty() {
+            filters.push(format!("time {}", self.filter.time_text));
+        }
+        let filters = filters.join(" ");
         if !filters.is_empty() {
-            title.push(Span::styled(format!("[{}] ", filters.join(" ")), st.warn));
+            title.push(Span::styled(format!("[{filters}] "), st.warn));
         }
         title.push(Span::styled(format!("p{} ", self.page_number()), st.muted));
         let block = pane_block(title, focused, st);
+
+        // A prompt takes the pane's body while it is open: the title is too narrow for it.
+        if self.editing_time || self.editing_export {
+            let mut lines = if self.editing_time {
+                vec![
+                    Line::styled(
+                        "Time filter (Enter applies, Esc cancels, empty clears):",
+                        st.accent,
+                    ),
+                    Line::raw(format!("> {}▏", self.time_input.value)),
+                ]
+            } else {
+                let what = match &self.source {
+                    AuditSource::All => "all logs".to_string(),
+                    AuditSource::Log { label, .. } => format!("the log of {label}"),
+                };
+                let filters = if filters.is_empty() {
+                    "no filter".to_string()
+                } else {
+                    format!("filters {filters}")
+                };
+                vec![
+                    Line::styled(
+                        format!("Export every page of {what} ({filters}) to:"),
+                        st.accent,
+                    ),
+                    Line::raw(format!("> {}▏", self.export_input.value)),
+                    Line::styled(
+                        "JSON lines (each entry as stored, still verifiable); a .csv name \
+                         writes CSV. Never overwrites; the file is private (0600).",
+                        st.muted,
+                    ),
+                ]
+            };
+            if self.editing_time {
+                if let Some(e) = &self.time_error {
+                    lines.push(Line::styled(e.clone(), st.danger));
+                }
+                lines.push(Line::styled(
+                    "e.g. 15m · 2h · 1d · 1w · 2026-12-01 · 2026-12-01..2026-12-02 · RFC 3339",
+                    st.muted,
+                ));
+            }
+            f.render_widget(
+                Paragraph::new(lines)
+                    .wrap(Wrap { trim: false })
+                    .block(block),
+                area,
+            );
+            return;
+        }
 
         if self.detail
             && let Some(e) = self.entries.get(self.selected)

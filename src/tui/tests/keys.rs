@@ -326,9 +326,16 @@ fn create_dialog_collects_and_checks_the_form() {
         "a relative dir is refused"
     );
     a.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
-    for c in "/srv/app".chars() {
+    let Ok(work) = tempfile::tempdir() else {
+        panic!("tempdir")
+    };
+    let work_dir = work.path().display().to_string();
+    for c in work_dir.chars() {
         a.handle_key(ch(c));
     }
+    // The first Tab completes the directory (a trailing /), the second, with nothing left to
+    // complete, moves on to the name.
+    a.handle_key(key(KeyCode::Tab));
     a.handle_key(key(KeyCode::Tab));
     for c in "web".chars() {
         a.handle_key(ch(c));
@@ -340,7 +347,7 @@ fn create_dialog_collects_and_checks_the_form() {
         out,
         vec![Intent::Create(crate::tui::event::CreateForm {
             profile: "development".into(),
-            working_dir: PathBuf::from("/srv/app"),
+            working_dir: work.path().to_path_buf(),
             name: Some("web".into()),
             isolation: Isolation::Gvisor,
         })]

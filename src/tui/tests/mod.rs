@@ -3,6 +3,8 @@
 //! The fixtures are built the way the service builds them (container labels), with a fixed
 //! clock so ages are stable.
 
+mod audit_tools;
+mod dialog_complete;
 mod keys;
 mod profiles;
 mod snapshots;
