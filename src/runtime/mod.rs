@@ -39,8 +39,8 @@ mod network;
 mod reap;
 mod seccomp;
 mod spec;
-mod tty;
 mod stats;
+mod tty;
 
 pub use connect::{ConnectAttempt, ConnectOptions, Engine, EngineKind};
 pub use container::{
@@ -64,5 +64,5 @@ pub use spec::{
     GUARD_BINARY, GUARD_POLICY_DIR, GUARD_SPOOL_DIR, GuardMounts, HOME_DIR, NetworkSpec,
     SANDBOX_GID, SANDBOX_UID, SANDBOX_USER, SandboxSpec, TmpfsMount, WORKSPACE_DIR,
 };
-pub use tty::{TtyControl, TtyExec, TtyReader, TtyWriter};
 pub use stats::StatsSample;
+pub use tty::{TtyControl, TtyExec, TtyReader, TtyWriter};

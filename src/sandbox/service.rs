@@ -689,7 +689,10 @@ fn clip(s: &str, max: usize) -> String {
     format!("{}…[truncated]", &s[..end])
 }
 
-pub(super) fn resolve_query(all: Vec<SandboxInfo>, query: &str) -> Result<SandboxInfo, SandboxError> {
+pub(super) fn resolve_query(
+    all: Vec<SandboxInfo>,
+    query: &str,
+) -> Result<SandboxInfo, SandboxError> {
     if query.is_empty() {
         return Err(SandboxError::NotFound(query.to_string()));
     }
