@@ -143,7 +143,7 @@ async fn lifecycle(l: &Lasso) {
 
     // The stream delivered the violation.
     let mut seen = String::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while !seen.contains("event: violation") {
         let mut buf = vec![0u8; 4096];
         let n = tokio::time::timeout_at(deadline, events.read(&mut buf))

@@ -173,7 +173,7 @@ impl Lasso {
             .spawn()
             .unwrap();
         let served = ServedApi { port, key, child };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 std::time::Instant::now() < deadline,
