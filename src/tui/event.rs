@@ -6,9 +6,10 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
+use super::panes::terminal::TabHandle;
 use crate::audit::{AuditEntry, EntryKind, Outcome};
 use crate::config::{Isolation, ProfileInfo};
-use crate::sandbox::{CheckReport, SandboxInfo};
+use crate::sandbox::{CheckReport, SandboxInfo, SessionKind, TermSize};
 
 /// Which log(s) the audit browser shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,6 +157,13 @@ pub enum Intent {
         seq: u64,
         label: String,
     },
+    /// Open a terminal session (a tab of the terminal pane) in a sandbox, sized `size`.
+    OpenTerminal {
+        id: String,
+        name: String,
+        kind: SessionKind,
+        size: TermSize,
+    },
 }
 
 /// What background tasks report back.
@@ -183,4 +191,12 @@ pub enum AppEvent {
     Done(Result<String, String>),
     /// A core event from the service's bus (this process).
     Core(crate::sandbox::Event),
+    /// A terminal session opened (its reader task runs) or could not be opened.
+    TerminalOpened {
+        /// "REPL in agent-001", for messages.
+        what: String,
+        result: Result<TabHandle, String>,
+    },
+    /// A terminal tab has new output (sent at most once per frame per tab).
+    TerminalOutput,
 }

@@ -13,9 +13,10 @@ use tokio::sync::{Notify, mpsc};
 use super::audit_pages::{all_logs, load_page};
 use super::event::{AppEvent, AuditSource, ChainStatus, Connection, Intent};
 use super::log::TuiLog;
+use super::panes::terminal::TabHandle;
 use super::tail::AuditTail;
 use crate::audit;
-use crate::sandbox::{CreateRequest, SandboxService};
+use crate::sandbox::{CreateRequest, SandboxService, SessionKind};
 
 /// How often the sandbox list is refreshed when nothing asks sooner.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(2);
@@ -132,6 +133,28 @@ impl Worker {
                 tokio::task::spawn_blocking(move || {
                     let status = w.verify(&source);
                     w.send(AppEvent::Verified { generation, status });
+                });
+            }
+            Intent::OpenTerminal {
+                id,
+                name,
+                kind,
+                size,
+            } => {
+                tokio::spawn(async move {
+                    let what = match kind {
+                        SessionKind::Repl => format!("REPL in {name}"),
+                        SessionKind::Shell => format!("shell in {name}"),
+                    };
+                    let r = w.svc.open_terminal(&id, kind, "tui", size).await;
+                    w.log.info(&format!(
+                        "open {what}: {:?}",
+                        r.as_ref().map(|_| ()).map_err(ToString::to_string)
+                    ));
+                    let result = r
+                        .map(|session| TabHandle::spawn(session, size, w.tx.clone()))
+                        .map_err(|e| format!("opening a {what}: {e}"));
+                    w.send(AppEvent::TerminalOpened { what, result });
                 });
             }
             Intent::RunCheck => {

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod audit;
 pub mod check;
 pub mod sandboxes;
+pub mod terminal;
 
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
