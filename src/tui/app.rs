@@ -419,10 +419,7 @@ impl App {
                     self.terminal.add(tab);
                     self.set_focus(Focus::Terminal, &mut out);
                     self.sync_layout(self.area);
-                    self.status = Some((
-                        format!("opened a {what} · Ctrl-] gives the keys back to lasso"),
-                        false,
-                    ));
+                    self.status = Some((format!("opened a {what}"), false));
                 }
                 Err(message) => {
                     self.terminal.opening = None;

@@ -82,14 +82,13 @@ impl App {
                             self.audit.selected = i;
                         }
                     }
-                    Focus::Terminal => {
+                    Focus::Terminal
                         if self
                             .terminal
                             .active_tab()
-                            .is_some_and(|t| t.ended().is_none())
-                        {
-                            self.terminal.typing = true;
-                        }
+                            .is_some_and(|t| t.ended().is_none()) =>
+                    {
+                        self.terminal.typing = true;
                     }
                     _ => {}
                 }

@@ -263,7 +263,7 @@ impl Component for SandboxesPane {
     }
 
     fn hint(&self) -> &'static str {
-        "n new · t repl · T shell · x stop · d remove · a audit · / filter"
+        "n new · t/T terminal · x stop · d remove · a audit · / filter"
     }
 
     fn render(&self, f: &mut Frame, area: Rect, focused: bool, st: &Styles, now: DateTime<Utc>) {

@@ -45,11 +45,26 @@ fn global_keys_focus_resize_zoom_help_and_quit() {
     a.handle_key(key(KeyCode::Tab));
     assert_eq!(a.focus, Focus::Check);
     a.handle_key(key(KeyCode::Tab));
+    assert_eq!((a.focus, a.front), (Focus::Terminal, Focus::Terminal));
+    a.handle_key(key(KeyCode::Tab));
     assert_eq!(a.focus, Focus::Sandboxes);
     a.handle_key(key(KeyCode::BackTab));
+    assert_eq!(a.focus, Focus::Terminal);
+    a.handle_key(key(KeyCode::BackTab));
     assert_eq!(a.focus, Focus::Check);
+    assert_eq!(
+        a.front,
+        Focus::Terminal,
+        "the slot keeps what was focused last"
+    );
+    a.handle_key(ch('5'));
+    assert_eq!(a.focus, Focus::Terminal);
+    assert!(
+        a.handle_key(ch('6')).is_empty() && a.focus == Focus::Terminal,
+        "no sixth pane yet"
+    );
     a.handle_key(ch('3'));
-    assert_eq!(a.focus, Focus::Audit);
+    assert_eq!((a.focus, a.front), (Focus::Audit, Focus::Audit));
     for _ in 0..20 {
         a.handle_key(ch('<'));
     }

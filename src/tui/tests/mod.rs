@@ -4,7 +4,10 @@
 //! clock so ages are stable.
 
 mod keys;
+mod mouse;
+mod replay;
 mod snapshots;
+mod terminal;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -71,11 +71,11 @@ const KEYS: &[KeyHelp] = &[
 ];
 
 impl TerminalPane {
-    /// Adds an opened session as the active tab and starts typing into it.
+    /// Adds an opened session as the active tab and starts typing into it. (The next
+    /// layout sizes it to the pane.)
     pub fn add(&mut self, mut tab: TabHandle) {
         tab.id = self.next_id;
         self.next_id += 1;
-        tab.resize(self.size);
         self.tabs.push(tab);
         self.active = self.tabs.len() - 1;
         self.typing = true;
@@ -125,7 +125,13 @@ impl TerminalPane {
 
     /// Clears every tab's dirty flag (a frame is about to be drawn).
     pub fn take_dirty(&self) -> bool {
-        self.tabs.iter().fold(false, |any, t| t.take_dirty() || any)
+        // Every flag is cleared (no short-circuit).
+        self.tabs
+            .iter()
+            .map(TabHandle::take_dirty)
+            .filter(|d| *d)
+            .count()
+            > 0
     }
 
     /// Scrolls the active tab's view `delta` lines back (negative: forward).
@@ -240,7 +246,7 @@ impl Component for TerminalPane {
 
     fn hint(&self) -> &'static str {
         if self.captures_input() {
-            "typing into the terminal · Ctrl-] gives the keys back · Shift-PgUp/PgDn scroll"
+            "typing: keys go to the program · Ctrl-] gives them back to lasso"
         } else if self.tabs.is_empty() {
             "open one with t (REPL) or T (shell) in Sandboxes"
         } else {

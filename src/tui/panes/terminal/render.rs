@@ -89,11 +89,12 @@ pub fn draw_screen(
     }
     if show_cursor && !screen.hide_cursor() && screen.scrollback() == 0 {
         let (cy, cx) = screen.cursor_position();
-        if cy < area.height && cx < area.width {
-            if let Some(out) = buf.cell_mut((area.x + cx, area.y + cy)) {
-                // Reversed again on a reversed cell, as terminals draw a block cursor.
-                out.modifier.toggle(Modifier::REVERSED);
-            }
+        if cy < area.height
+            && cx < area.width
+            && let Some(out) = buf.cell_mut((area.x + cx, area.y + cy))
+        {
+            // Reversed again on a reversed cell, as terminals draw a block cursor.
+            out.modifier.toggle(Modifier::REVERSED);
         }
     }
 }
