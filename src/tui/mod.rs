@@ -43,7 +43,7 @@ use std::io::IsTerminal;
 pub use app::{App, Focus};
 pub use error::TuiError;
 pub use event::{AppEvent, Intent};
-pub use panes::terminal::{Emulator, SCROLLBACK};
+pub use panes::terminal::{Emulator, SCROLLBACK, TabHandle};
 pub use style::Styles;
 
 /// How the TUI was asked to start.

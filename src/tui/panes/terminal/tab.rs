@@ -21,6 +21,9 @@ use crate::tui::event::AppEvent;
 /// Lines of scrollback each tab keeps.
 pub const SCROLLBACK: usize = 5000;
 
+/// Most bytes parsed under one hold of the emulator lock.
+const LOCK_SLICE: usize = 4096;
+
 /// The terminal emulator behind a tab: a vt100 screen with scrollback. A thin wrapper so the
 /// pane (and the benchmark) depend on these few operations only, and the emulator can be
 /// swapped (alacritty_terminal, for reflow and search) without touching the pane.
@@ -148,7 +151,11 @@ impl TabHandle {
             let end = loop {
                 match output.recv().await {
                     Some(SessionOutput::Bytes(bytes)) => {
-                        lock(&reader.emulator).process(&bytes);
+                        // The lock is taken per slice so a frame never waits for a big
+                        // chunk (vt100 parses short scrolling lines at a few MB/s).
+                        for slice in bytes.chunks(LOCK_SLICE) {
+                            lock(&reader.emulator).process(slice);
+                        }
                         wake(&reader);
                     }
                     Some(SessionOutput::Ended(end)) => break end,
