@@ -90,6 +90,7 @@ impl From<SandboxError> for ApiError {
             S::Gate { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_profile"),
             S::ApiKeys(_) => (StatusCode::UNPROCESSABLE_ENTITY, "api_keys"),
             S::FileRefused { .. } => (StatusCode::FORBIDDEN, "file_refused"),
+            S::SessionRefused(_) => (StatusCode::FORBIDDEN, "session_refused"),
             S::FileFailed { .. } => return ApiError::internal("a file operation", e),
             S::Config(c) => return config_error(c, e.to_string()),
             S::Runtime(r) => return runtime_error(r, e.to_string()),

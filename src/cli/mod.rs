@@ -1,7 +1,7 @@
 //! The headless command-line front end: parse arguments (clap derive), call the sandbox
 //! service or the pure layers, render text or JSON. The command tree mirrors the files:
 //! `sandbox.rs` (create/exec/status/stop), `mode.rs`, `why.rs`, `profile.rs` and
-//! `profile_share.rs` (profile + init),
+//! `profile_share.rs` (profile + init), `interactive.rs` (interactive + attach),
 //! `audit.rs`, `image.rs`, `check.rs`, `mcp.rs` (the MCP server, see `crate::mcp`), `serve.rs`
 //! (serve + api-key, see `crate::api`). Nothing here talks to the engine or writes the audit
 //! log itself.
@@ -14,6 +14,7 @@
 mod audit;
 mod check;
 mod image;
+mod interactive;
 mod mcp;
 mod mode;
 mod output;
@@ -74,6 +75,11 @@ pub enum Command {
     Create(sandbox::CreateArgs),
     /// Run a command in a sandbox (gated and audited); its exit code is passed through.
     Exec(sandbox::ExecArgs),
+    /// Create a sandbox and open a gated shell in it (every line checked and audited);
+    /// the sandbox is stopped when the session ends unless --keep.
+    Interactive(interactive::InteractiveArgs),
+    /// Open the gated shell (or, where the profile allows, a raw shell) in a running sandbox.
+    Attach(interactive::AttachArgs),
     /// List sandboxes or show one.
     #[command(visible_alias = "ps")]
     Status(sandbox::StatusArgs),
@@ -127,6 +133,8 @@ pub fn run(cli: Cli) -> ExitCode {
                 Command::Check(args) => check::run(args).await,
                 Command::Create(args) => sandbox::create(args).await,
                 Command::Exec(args) => sandbox::exec(args).await,
+                Command::Interactive(args) => interactive::interactive(args).await,
+                Command::Attach(args) => interactive::attach(args).await,
                 Command::Status(args) => sandbox::status(args).await,
                 Command::Stop(args) => sandbox::stop(args).await,
                 Command::Image(args) => image::run(args).await,

@@ -211,7 +211,17 @@ pub fn run(args: ProfileArgs) -> Result<ExitCode, CliError> {
             let resolved = store
                 .resolve_detailed(&name)
                 .map_err(|e| CliError::from(e).json(json))?;
+            // `[terminal]` is left out of the serialized profile while it is all defaults
+            // (so older profiles keep their hashes); show states the effective values anyway.
+            let terminal = &resolved.profile.terminal;
             if json {
+                let mut profile =
+                    serde_json::to_value(&resolved.profile).unwrap_or(serde_json::Value::Null);
+                if let Some(obj) = profile.as_object_mut() {
+                    obj.entry("terminal").or_insert_with(|| {
+                        serde_json::to_value(terminal).unwrap_or(serde_json::Value::Null)
+                    });
+                }
                 print_json(&serde_json::json!({
                     "name": resolved.profile.name,
                     "source": resolved.source,
@@ -219,11 +229,17 @@ pub fn run(args: ProfileArgs) -> Result<ExitCode, CliError> {
                     "chain": chain_json(&resolved),
                     "provenance": resolved.provenance,
                     "hash": resolved.profile.hash(),
-                    "profile": resolved.profile,
+                    "profile": profile,
                 }));
             } else {
                 print!("{}", header(&resolved, true));
                 print!("{}", config::to_toml(&resolved.profile)?);
+                if terminal.is_default() {
+                    print!(
+                        "\n[terminal] # defaults\nraw_shell = {}\nmax_session_seconds = {}\n",
+                        terminal.raw_shell, terminal.max_session_seconds
+                    );
+                }
             }
         }
         ProfileCommand::Validate { name, json } => {

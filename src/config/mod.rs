@@ -52,12 +52,12 @@ pub use net::{Cidr, DomainPattern, Port, check_domain, domain_matches};
 pub use profile::{
     AgentAuth, AuditSettings, CommandPolicy, DEFAULT_ASSIST_EXTRA, DEFAULT_BASE_IMAGE,
     DEFAULT_HIDDEN_PATHS, DEFAULT_OBSERVE, FilesystemPolicy, GuardPolicy, ImageSpec, ModeLists,
-    NetworkPolicy, Profile, Resources, SANDBOX_HOME, TMP_DIR, WORKSPACE, default_assist,
-    image_tag_for_hash,
+    NetworkPolicy, Profile, Resources, SANDBOX_HOME, TMP_DIR, TerminalSettings, WORKSPACE,
+    default_assist, image_tag_for_hash,
 };
 pub use raw::{
     RawAgentAuth, RawAudit, RawCommands, RawFilesystem, RawGuard, RawImage, RawIntegrity, RawModes,
-    RawNetwork, RawProfile, RawProvenance, RawResources, parse_profile,
+    RawNetwork, RawProfile, RawProvenance, RawResources, RawTerminal, parse_profile,
 };
 pub use settings::{
     DEFAULT_API_RATE_LIMIT, EnvSource, LassoHome, MAX_API_RATE_LIMIT, ProcessEnv, SettingSource,

@@ -72,6 +72,10 @@ pub struct Profile {
     pub audit: AuditSettings,
     pub agent_auth: AgentAuth,
     pub guard: GuardPolicy,
+    /// Left out of the serialized form (and so of the canonical content and its hash) while
+    /// it is all defaults, so profiles written before `[terminal]` existed keep their hashes.
+    #[serde(skip_serializing_if = "TerminalSettings::is_default")]
+    pub terminal: TerminalSettings,
     pub extra_env: BTreeMap<String, String>,
 }
 
@@ -150,6 +154,34 @@ pub struct GuardPolicy {
     /// Kernel mechanisms the profile explicitly accepts running without. Empty (the default):
     /// a sandbox is refused on a kernel or runtime that lacks either of them.
     pub accept_missing: Vec<GuardFeature>,
+}
+
+/// Interactive terminal sessions into a sandbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TerminalSettings {
+    /// A raw shell (`lasso attach --shell`, the TUI's shell) may be opened. Everything the
+    /// shell starts is still checked by the in-sandbox guard; the host gate sees no lines.
+    pub raw_shell: bool,
+    /// Longest time one interactive program (or the raw shell) may run before it is killed.
+    pub max_session_seconds: u32,
+}
+
+impl TerminalSettings {
+    pub const DEFAULT_MAX_SESSION_SECONDS: u32 = 3600;
+
+    /// The defaults: no raw shell, one hour.
+    pub fn is_default(&self) -> bool {
+        *self == TerminalSettings::default()
+    }
+}
+
+impl Default for TerminalSettings {
+    fn default() -> Self {
+        TerminalSettings {
+            raw_shell: false,
+            max_session_seconds: Self::DEFAULT_MAX_SESSION_SECONDS,
+        }
+    }
 }
 
 fn strings(v: &[&str]) -> Vec<String> {
@@ -289,6 +321,13 @@ impl Profile {
             guard: GuardPolicy {
                 enforcement: raw.guard.enforcement.unwrap_or(Enforcement::Enforce),
                 accept_missing: set(raw.guard.accept_missing.unwrap_or_default()),
+            },
+            terminal: TerminalSettings {
+                raw_shell: raw.terminal.raw_shell.unwrap_or(false),
+                max_session_seconds: to_u32(
+                    raw.terminal.max_session_seconds,
+                    TerminalSettings::DEFAULT_MAX_SESSION_SECONDS,
+                ),
             },
             extra_env: raw.extra_env.into_iter().map(|(k, v)| (k.0, v)).collect(),
         }

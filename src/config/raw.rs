@@ -52,6 +52,8 @@ pub struct RawProfile {
     #[serde(default)]
     pub guard: RawGuard,
     #[serde(default)]
+    pub terminal: RawTerminal,
+    #[serde(default)]
     pub extra_env: BTreeMap<EnvName, String>,
     /// Only in files written by export/import; never inherited.
     pub integrity: Option<RawIntegrity>,
@@ -150,6 +152,14 @@ pub struct RawGuard {
     pub accept_missing: Option<Vec<GuardFeature>>,
 }
 
+/// `[terminal]`: interactive sessions (`lasso interactive`, `lasso attach`, the TUI terminal).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTerminal {
+    pub raw_shell: Option<bool>,
+    pub max_session_seconds: Option<i64>,
+}
+
 /// `[integrity]` of an exported profile.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -232,6 +242,12 @@ impl RawProfile {
             self.commands.max_execution_seconds,
             rules::max_execution_seconds,
         )?;
+        check(
+            map,
+            "terminal.max_session_seconds",
+            self.terminal.max_session_seconds,
+            rules::max_session_seconds,
+        )?;
         for (field, list) in [
             ("writable_paths", &self.filesystem.writable_paths),
             ("writable_paths_add", &self.filesystem.writable_paths_add),
@@ -310,6 +326,9 @@ mod tests {
             [guard]
             enforcement = "shadow"
             accept_missing = ["seccomp-notify"]
+            [terminal]
+            raw_shell = true
+            max_session_seconds = 600
             [extra_env]
             FOO = "bar"
         "#;
@@ -324,6 +343,24 @@ mod tests {
         assert_eq!(raw.network.allowed_ports, Some(vec![Port(443)]));
         assert_eq!(raw.commands.blocked_args.len(), 1);
         assert_eq!(raw.extra_env.len(), 1);
+        assert_eq!(raw.terminal.raw_shell, Some(true));
+        assert_eq!(raw.terminal.max_session_seconds, Some(600));
+    }
+
+    #[test]
+    fn terminal_values_are_checked() {
+        let m = err("[terminal]\nmax_session_seconds = 0\n");
+        assert_eq!(
+            m,
+            "profiles/x.toml:2:23: terminal.max_session_seconds = 0 is not valid: expected a \
+             number of seconds (at most one day) from 1 to 86400"
+        );
+        let m = err("[terminal]\nmax_session_seconds = 86401\n");
+        assert!(m.contains("terminal.max_session_seconds = 86401"), "{m}");
+        let m = err("[terminal]\nraw_shell = \"yes\"\n");
+        assert!(m.contains("terminal.raw_shell"), "{m}");
+        let m = err("[terminal]\nshell = true\n");
+        assert!(m.contains("shell"), "{m}");
     }
 
     #[test]

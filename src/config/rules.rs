@@ -69,6 +69,11 @@ pub fn max_execution_seconds(v: i64) -> Result<(), String> {
     in_range(v, 1, 86_400, "a number of seconds (at most one day)")
 }
 
+/// `[terminal] max_session_seconds`: the same bounds as a command's limit.
+pub fn max_session_seconds(v: i64) -> Result<(), String> {
+    in_range(v, 1, 86_400, "a number of seconds (at most one day)")
+}
+
 fn in_range(v: i64, lo: i64, hi: i64, what: &str) -> Result<(), String> {
     if (lo..=hi).contains(&v) {
         Ok(())

@@ -131,6 +131,11 @@ impl Profile {
             c.max_execution_seconds.to_string(),
             rules::max_execution_seconds(i64::from(c.max_execution_seconds)),
         )?;
+        one(
+            "terminal.max_session_seconds",
+            self.terminal.max_session_seconds.to_string(),
+            rules::max_session_seconds(i64::from(self.terminal.max_session_seconds)),
+        )?;
         each("modes.observe", &self.modes.observe, check_program)?;
         each("modes.assist", &self.modes.assist, check_program)?;
         let n = &self.network;

@@ -261,6 +261,49 @@ pub(crate) fn new_marker() -> String {
     format!("{:x}-{:x}-{n:x}", std::process::id(), nanos)
 }
 
+/// A validated request turned into the engine's exec configuration: the argv wrapped by the
+/// guard (or `timeout`), the process-tree marker in its environment, the user resolved.
+/// Plain and TTY exec both start from here so the two can never wrap commands differently.
+pub(crate) struct PreparedExec {
+    pub config: ExecConfig,
+    pub marker: String,
+    pub user: String,
+}
+
+/// Validates `req` and builds its exec configuration; `tty` attaches stdin and a terminal.
+pub(crate) fn prepare(req: &ExecRequest, tty: bool) -> Result<PreparedExec, RuntimeError> {
+    req.validate()?;
+    let marker = new_marker();
+    let user = req.user.clone().unwrap_or_else(|| SANDBOX_USER.to_string());
+    let mut env: Vec<String> = req.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if tty && !req.env.iter().any(|(k, _)| k == "TERM") {
+        // Full-screen programs need a terminal type; the front ends emulate an xterm.
+        env.push("TERM=xterm-256color".to_string());
+    }
+    env.push(format!("{EXEC_MARKER_ENV}={marker}"));
+    let config = ExecConfig {
+        attach_stdin: Some(tty),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        tty: Some(tty),
+        env: Some(env),
+        cmd: Some(wrap_argv(&req.argv, req.timeout, req.guard)),
+        user: Some(user.clone()),
+        working_dir: Some(
+            req.workdir
+                .clone()
+                .unwrap_or_else(|| WORKSPACE_DIR.to_string()),
+        ),
+        privileged: Some(false),
+        ..Default::default()
+    };
+    Ok(PreparedExec {
+        config,
+        marker,
+        user,
+    })
+}
+
 impl Engine {
     /// Runs a command in a running sandbox (see the module docs for the timeout guarantees).
     pub async fn exec(
@@ -268,29 +311,10 @@ impl Engine {
         container: &str,
         req: &ExecRequest,
     ) -> Result<ExecOutput, RuntimeError> {
-        req.validate()?;
+        let prepared = prepare(req, false)?;
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + req.timeout + HOST_GRACE;
-        let marker = new_marker();
-        let user = req.user.clone().unwrap_or_else(|| SANDBOX_USER.to_string());
-        let mut env: Vec<String> = req.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        env.push(format!("{EXEC_MARKER_ENV}={marker}"));
-        let config = ExecConfig {
-            attach_stdin: Some(false),
-            attach_stdout: Some(true),
-            attach_stderr: Some(true),
-            tty: Some(false),
-            env: Some(env),
-            cmd: Some(wrap_argv(&req.argv, req.timeout, req.guard)),
-            user: Some(user.clone()),
-            working_dir: Some(
-                req.workdir
-                    .clone()
-                    .unwrap_or_else(|| WORKSPACE_DIR.to_string()),
-            ),
-            privileged: Some(false),
-            ..Default::default()
-        };
+        let (config, marker, user) = (prepared.config, prepared.marker, prepared.user);
         let op = format!("exec in {container}");
         let created = tokio::time::timeout_at(deadline, self.docker.create_exec(container, config))
             .await
@@ -371,7 +395,11 @@ impl Engine {
 
     /// Exit code and host PID of an exec. After the stream ends the engine may still report
     /// it running for a moment; `wait` polls briefly for the final code.
-    async fn exec_status(&self, exec_id: &str, wait: bool) -> (Option<i64>, Option<i64>) {
+    pub(crate) async fn exec_status(
+        &self,
+        exec_id: &str,
+        wait: bool,
+    ) -> (Option<i64>, Option<i64>) {
         let mut pid = None;
         for attempt in 0..50 {
             match self.docker.inspect_exec(exec_id).await {
@@ -391,7 +419,7 @@ impl Engine {
         (None, pid)
     }
 
-    fn exec_timeout(&self, op: &str, t: Duration) -> RuntimeError {
+    pub(crate) fn exec_timeout(&self, op: &str, t: Duration) -> RuntimeError {
         RuntimeError::EngineTimeout {
             engine: self.kind,
             op: op.to_string(),
@@ -399,7 +427,12 @@ impl Engine {
         }
     }
 
-    fn exec_error(&self, container: &str, op: &str, e: bollard::errors::Error) -> RuntimeError {
+    pub(crate) fn exec_error(
+        &self,
+        container: &str,
+        op: &str,
+        e: bollard::errors::Error,
+    ) -> RuntimeError {
         let e = RuntimeError::from_bollard(self.kind, op, e);
         match e.status() {
             Some(404) => RuntimeError::ContainerNotFound {

@@ -205,6 +205,110 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     Ok(out)
 }
 
+/// A byte stream to an engine (unix socket or TCP), used once the HTTP exchange is over.
+pub(crate) trait RawConn: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> RawConn for T {}
+
+/// An upgraded connection: what the engine sent after its response head, and the stream.
+pub(crate) struct Upgraded {
+    pub leftover: Vec<u8>,
+    pub conn: Box<dyn RawConn>,
+}
+
+/// Largest response head accepted while waiting for an upgrade.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// Sends `method path` with `Connection: Upgrade` / `Upgrade: tcp` on a fresh connection and
+/// returns the raw stream once the engine answers 101 (or 200: the pre-upgrade hijack some
+/// engines still use). Any other status is an error carrying the engine's message, as
+/// `Err(Ok(response))`; I/O failures and timeouts are `Err(Err(io))`.
+pub(crate) async fn upgrade(
+    endpoint: &Endpoint,
+    method: &str,
+    path_and_query: &str,
+    json_body: &[u8],
+    timeout: Duration,
+) -> Result<Upgraded, Result<RawResponse, std::io::Error>> {
+    let mut req = format!(
+        "{method} {path_and_query} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: lasso\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        json_body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(json_body);
+    let fut = async {
+        let mut conn: Box<dyn RawConn> = match endpoint {
+            Endpoint::Unix(p) => Box::new(tokio::net::UnixStream::connect(p).await?),
+            Endpoint::Tcp { host, port } => {
+                Box::new(tokio::net::TcpStream::connect((host.as_str(), *port)).await?)
+            }
+        };
+        conn.write_all(&req).await?;
+        conn.flush().await?;
+        let mut head = Vec::with_capacity(1024);
+        let mut buf = [0u8; 4096];
+        let end = loop {
+            if let Some(i) = find(&head, b"\r\n\r\n") {
+                break i;
+            }
+            if head.len() > MAX_HEAD_BYTES {
+                return Err(std::io::Error::other("response head too large"));
+            }
+            let n = conn.read(&mut buf).await?;
+            if n == 0 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the engine closed the connection before answering",
+                ));
+            }
+            head.extend_from_slice(&buf[..n]);
+        };
+        Ok((conn, head, end))
+    };
+    let (mut conn, mut head, end) = match tokio::time::timeout(timeout, fut).await {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => return Err(Err(e)),
+        Err(_) => {
+            return Err(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no answer within {timeout:?}"),
+            )));
+        }
+    };
+    let status = status_of(&head[..end]).map_err(|e| Err(std::io::Error::other(e)))?;
+    if status == 101 || status == 200 {
+        let leftover = head.split_off(end + 4);
+        return Ok(Upgraded { leftover, conn });
+    }
+    // An error: read the rest of the (small) body for the engine's message, bounded in time.
+    let mut buf = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while parse_response(&head).is_err() && head.len() < MAX_HEAD_BYTES {
+            match conn.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    Err(Ok(parse_response(&head).unwrap_or(RawResponse {
+        status,
+        body: Vec::new(),
+    })))
+}
+
+fn status_of(head: &[u8]) -> Result<u16, String> {
+    let text = String::from_utf8_lossy(head);
+    let line = text.lines().next().unwrap_or_default();
+    let mut parts = line.splitn(3, ' ');
+    if !parts.next().unwrap_or_default().starts_with("HTTP/1.") {
+        return Err(format!("not an HTTP/1.x response: {line:?}"));
+    }
+    parts
+        .next()
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("bad status line {line:?}"))
+}
+
 /// Parses a complete HTTP/1.x response (status line, headers, body).
 pub(crate) fn parse_response(raw: &[u8]) -> Result<RawResponse, String> {
     let head_end = find(raw, b"\r\n\r\n").ok_or("response has no header terminator")?;
@@ -456,6 +560,76 @@ mod tests {
         assert_eq!(r.body, b"pong");
         let req = server.await.unwrap();
         assert!(req.starts_with("GET /_ping HTTP/1.1"));
+    }
+
+    #[tokio::test]
+    async fn upgrade_returns_the_raw_stream_and_leftover_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("s.sock");
+        let listener = tokio::net::UnixListener::bind(&sock).unwrap();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let n = s.read(&mut buf).await.unwrap();
+            let req = String::from_utf8_lossy(&buf[..n]).to_string();
+            // The first raw bytes arrive in the same packet as the head.
+            s.write_all(b"HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n\x00\x01\x02abc")
+                .await
+                .unwrap();
+            let n = s.read(&mut buf).await.unwrap();
+            s.write_all(&buf[..n]).await.unwrap();
+            req
+        });
+        let up = upgrade(
+            &Endpoint::Unix(sock),
+            "POST",
+            "/v1.41/exec/x/start",
+            b"{}",
+            Duration::from_secs(5),
+        )
+        .await
+        .map_err(|_| "upgrade failed")
+        .unwrap();
+        assert_eq!(up.leftover, b"\x00\x01\x02abc");
+        let mut conn = up.conn;
+        conn.write_all(b"ping").await.unwrap();
+        let mut got = [0u8; 4];
+        conn.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"ping");
+        let req = server.await.unwrap();
+        assert!(req.contains("Upgrade: tcp\r\n"), "{req}");
+        assert!(req.ends_with("\r\n\r\n{}"), "{req}");
+    }
+
+    #[tokio::test]
+    async fn upgrade_refused_carries_the_engine_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("s.sock");
+        let listener = tokio::net::UnixListener::bind(&sock).unwrap();
+        let _server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let _ = s.read(&mut buf).await.unwrap();
+            s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 23\r\n\r\n")
+                .await
+                .unwrap();
+            s.write_all(b"{\"message\":\"no such x\"}").await.unwrap();
+        });
+        let err = upgrade(
+            &Endpoint::Unix(sock),
+            "POST",
+            "/x",
+            b"{}",
+            Duration::from_secs(5),
+        )
+        .await;
+        match err {
+            Err(Ok(r)) => {
+                assert_eq!(r.status, 404);
+                assert_eq!(r.error_message(), "no such x");
+            }
+            _ => panic!("expected an HTTP error"),
+        }
     }
 
     #[tokio::test]

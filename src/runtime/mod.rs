@@ -7,6 +7,7 @@
 //! - hardened sandbox containers ([`SandboxSpec`] → [`Engine::create_sandbox`]; the
 //!   hardening is not configurable, see `create.rs`),
 //! - exec with bounded output and a timeout that kills the whole command ([`Engine::exec`]),
+//!   and interactive exec with a terminal over a raw upgraded stream ([`Engine::exec_tty`]),
 //! - local images: builds, rootfs imports, save/load and the two registry-free bootstraps
 //!   ([`bootstrap_busybox`], [`build_debian_image`]),
 //! - networks.
@@ -33,6 +34,7 @@ mod network;
 mod reap;
 mod seccomp;
 mod spec;
+mod tty;
 
 pub use connect::{ConnectAttempt, ConnectOptions, Engine, EngineKind};
 pub use container::{
@@ -54,3 +56,4 @@ pub use spec::{
     GUARD_BINARY, GUARD_POLICY_DIR, GUARD_SPOOL_DIR, GuardMounts, HOME_DIR, NetworkSpec,
     SANDBOX_GID, SANDBOX_UID, SANDBOX_USER, SandboxSpec, TmpfsMount, WORKSPACE_DIR,
 };
+pub use tty::{TtyControl, TtyExec, TtyReader, TtyWriter};

@@ -42,6 +42,10 @@ pub enum SandboxError {
     Unusable { id: String, reason: String },
     #[error("sandbox `{id}` is not running (state: {state}); stop it with `lasso stop {id}`")]
     NotRunning { id: String, state: String },
+    /// A terminal session was refused by policy (a raw shell the profile does not permit);
+    /// audited as `blocked`.
+    #[error("terminal session refused: {0}")]
+    SessionRefused(String),
     #[error("in-sandbox guard: {0}")]
     Guard(String),
     #[error("image: {0}")]

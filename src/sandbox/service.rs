@@ -109,6 +109,18 @@ pub enum ExecOutcome {
     Ran(ExecResult),
 }
 
+/// What the gate decided about one command line.
+pub(super) enum Gated {
+    /// Refused; already audited and announced.
+    Blocked(Decision),
+    /// Allowed: the argv to run (a shell line becomes `/bin/sh -c`) and the gate and profile
+    /// it was decided under.
+    Allowed {
+        compiled: Arc<(Gate, Profile)>,
+        argv: Vec<String>,
+    },
+}
+
 /// The service. Cheap to share behind an `Arc`; all methods take `&self`.
 pub struct SandboxService {
     pub(super) options: ServiceOptions,
@@ -288,6 +300,76 @@ impl SandboxService {
         Ok(self.gate_for(info)?.1.clone())
     }
 
+    /// The sandbox must be running and usable for anything to run in it.
+    pub(super) fn require_running(info: &SandboxInfo) -> Result<(), SandboxError> {
+        if info.state != "running" {
+            return Err(SandboxError::NotRunning {
+                id: info.name.clone(),
+                state: info.state.clone(),
+            });
+        }
+        if !info.is_usable() {
+            return Err(SandboxError::Unusable {
+                id: info.name.clone(),
+                reason: info.problems.join("; "),
+            });
+        }
+        Ok(())
+    }
+
+    /// The one gate path every command line takes (`lasso exec`, the API, MCP and each line
+    /// of the interactive REPL): parse and decide under the sandbox's profile and current
+    /// mode; a refusal is audited as a `violation` and announced as [`Event::Violation`]
+    /// (which the metrics and alerts count). `tty` marks lines typed into a terminal session.
+    pub(super) fn gate_command(
+        &self,
+        info: &SandboxInfo,
+        command: &str,
+        actor: &str,
+        tty: bool,
+    ) -> Result<Gated, SandboxError> {
+        Self::require_running(info)?;
+        let compiled = self.gate_for(info)?;
+        let verdict = compiled.0.check(command);
+        match (verdict.decision.allowed, verdict.plan) {
+            (true, Some(plan)) => {
+                let argv = match plan {
+                    ExecPlan::Argv(argv) => argv,
+                    ExecPlan::Shell(cmd) => vec!["/bin/sh".to_string(), "-c".to_string(), cmd],
+                };
+                Ok(Gated::Allowed { compiled, argv })
+            }
+            _ => {
+                let d = verdict.decision;
+                let mut draft = EntryDraft::new(
+                    EntryKind::Violation,
+                    actor,
+                    "exec",
+                    command,
+                    Outcome::Blocked,
+                )
+                .sandbox(&info.id)
+                .detail("rule", serde_json::to_value(d.rule).unwrap_or_default())
+                .detail("reason", d.reason.clone());
+                if let Some(p) = &d.program {
+                    draft = draft.detail("program", p.clone());
+                }
+                if tty {
+                    draft = draft.detail("tty", true);
+                }
+                self.record(Path::new(&info.audit_log), draft)?;
+                self.events.publish(Event::Violation {
+                    id: info.id.clone(),
+                    profile: info.profile.clone(),
+                    command: command.to_string(),
+                    rule: d.rule,
+                    reason: d.reason.clone(),
+                });
+                Ok(Gated::Blocked(d))
+            }
+        }
+    }
+
     /// Gates, runs and audits one command in a sandbox.
     pub async fn exec(
         &self,
@@ -308,54 +390,12 @@ impl SandboxService {
         options: &ExecOptions,
     ) -> Result<ExecOutcome, SandboxError> {
         let info = self.get(query).await?;
-        if info.state != "running" {
-            return Err(SandboxError::NotRunning {
-                id: info.name.clone(),
-                state: info.state.clone(),
-            });
-        }
-        if !info.is_usable() {
-            return Err(SandboxError::Unusable {
-                id: info.name.clone(),
-                reason: info.problems.join("; "),
-            });
-        }
-        let compiled = self.gate_for(&info)?;
-        let (gate, profile) = (&compiled.0, &compiled.1);
+        let (compiled, argv) = match self.gate_command(&info, command, actor, false)? {
+            Gated::Blocked(d) => return Ok(ExecOutcome::Blocked(d)),
+            Gated::Allowed { compiled, argv } => (compiled, argv),
+        };
+        let profile = &compiled.1;
         let log = PathBuf::from(&info.audit_log);
-        let verdict = gate.check(command);
-        let plan = match (verdict.decision.allowed, verdict.plan) {
-            (true, Some(plan)) => plan,
-            _ => {
-                let d = verdict.decision;
-                let mut draft = EntryDraft::new(
-                    EntryKind::Violation,
-                    actor,
-                    "exec",
-                    command,
-                    Outcome::Blocked,
-                )
-                .sandbox(&info.id)
-                .detail("rule", serde_json::to_value(d.rule).unwrap_or_default())
-                .detail("reason", d.reason.clone());
-                if let Some(p) = &d.program {
-                    draft = draft.detail("program", p.clone());
-                }
-                self.record(&log, draft)?;
-                self.events.publish(Event::Violation {
-                    id: info.id.clone(),
-                    profile: info.profile.clone(),
-                    command: command.to_string(),
-                    rule: d.rule,
-                    reason: d.reason.clone(),
-                });
-                return Ok(ExecOutcome::Blocked(d));
-            }
-        };
-        let argv = match plan {
-            ExecPlan::Argv(argv) => argv,
-            ExecPlan::Shell(cmd) => vec!["/bin/sh".to_string(), "-c".to_string(), cmd],
-        };
         let limit = Duration::from_secs(u64::from(profile.commands.max_execution_seconds));
         // A caller may only shorten the profile's limit, never extend it.
         let timeout = options.timeout.map_or(limit, |t| t.min(limit));

@@ -6,13 +6,18 @@
 //! line exactly as `lasso exec` does, runs allowed lines with a TTY under the in-sandbox
 //! guard, and records everything.
 //!
-//! INTERFACE NOTE (this session): the types below are the contract between the session
-//! service (being built on branch `i3-session`) and the front ends built in parallel.
-//! `open_terminal` is implemented on that branch.
+//! The types below are the contract with the front ends (the TUI terminal pane, the CLI);
+//! fields may be added, never renamed or removed. Submodules: `line` (the REPL's line
+//! discipline, pure), `pump` (one program on a TTY: bytes both ways, resize, close, time
+//! limit), `run` (the REPL and raw-shell loops, their gating and auditing).
+
+mod line;
+mod pump;
+mod run;
 
 use tokio::sync::mpsc;
 
-use super::{SandboxError, SandboxInfo, SandboxService};
+use super::SandboxInfo;
 
 /// Which kind of terminal to open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,22 +88,5 @@ impl TerminalSession {
             input,
             output,
         }
-    }
-}
-
-impl SandboxService {
-    /// Opens a terminal session of `kind` in the sandbox `query`, on behalf of `actor`
-    /// (audited), sized `size`.
-    pub async fn open_terminal(
-        self: &std::sync::Arc<Self>,
-        query: &str,
-        kind: SessionKind,
-        actor: &str,
-        size: TermSize,
-    ) -> Result<TerminalSession, SandboxError> {
-        let _ = (query, kind, actor, size);
-        Err(SandboxError::Guard(
-            "terminal sessions are being built on branch i3-session".to_string(),
-        ))
     }
 }

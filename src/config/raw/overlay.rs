@@ -10,7 +10,7 @@
 
 use super::{
     RawAgentAuth, RawAudit, RawCommands, RawFilesystem, RawGuard, RawImage, RawModes, RawNetwork,
-    RawProfile, RawResources,
+    RawProfile, RawResources, RawTerminal,
 };
 use crate::config::diag::SourceMap;
 use crate::config::error::ConfigError;
@@ -265,6 +265,13 @@ impl RawProfile {
             guard: RawGuard {
                 enforcement: c.guard.enforcement.or(p.guard.enforcement),
                 accept_missing: c.guard.accept_missing.or(p.guard.accept_missing),
+            },
+            terminal: RawTerminal {
+                raw_shell: c.terminal.raw_shell.or(p.terminal.raw_shell),
+                max_session_seconds: c
+                    .terminal
+                    .max_session_seconds
+                    .or(p.terminal.max_session_seconds),
             },
             extra_env,
             integrity: c.integrity,
