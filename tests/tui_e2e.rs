@@ -49,6 +49,10 @@ fn tui_create_repl_block_alert_quit_restores_the_terminal() {
         48,
     );
     pty.wait_screen("No sandboxes yet", WAIT);
+    // The engine the test asked for is the one the TUI talks to.
+    if let Ok(runtime) = std::env::var("LASSO_RUNTIME") {
+        pty.wait_screen(&format!("● {runtime}"), WAIT);
+    }
 
     // n: the create dialog; choose minimal, type the working directory, Enter.
     pty.send("n");
@@ -82,8 +86,7 @@ fn tui_create_repl_block_alert_quit_restores_the_terminal() {
 
     // t: a gated REPL tab; a command's output shows in the pane.
     pty.send("t");
-    pty.wait_screen("1:", WAIT);
-    pty.wait_screen("Ctrl-]", WAIT);
+    pty.wait_screen("lasso:", WAIT);
     pty.send("echo hello-e2e\r");
     pty.wait_screen_for(
         |s| shows_line(s, "hello-e2e", "echo"),
@@ -93,7 +96,7 @@ fn tui_create_repl_block_alert_quit_restores_the_terminal() {
 
     // A blocked command: the reason inline, and the alert badge in the status bar.
     pty.send("cat /etc/shadow\r");
-    pty.wait_screen("hidden-path", WAIT);
+    pty.wait_screen("blocked by hidden-path", WAIT);
     pty.wait_screen("⚑ 1", WAIT);
 
     // Ctrl-] gives the keys back; q quits with status 0.
