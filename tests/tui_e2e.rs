@@ -26,6 +26,23 @@ const CTRL_U: &str = "\x15";
 /// Ctrl-]: gives the keys back to lasso.
 const CTRL_BRACKET: &str = "\x1d";
 
+/// Whether the REPL waits for a line: the last prompt on the screen has nothing typed after
+/// it. Lines typed while a command still runs go to that command (as on any terminal), so
+/// the test types only at an idle prompt.
+fn idle_prompt(screen: &str) -> bool {
+    screen
+        .lines()
+        .filter_map(|l| {
+            let at = l.find("lasso:")?;
+            let rest = &l[at..];
+            let end = rest.find(['┃', '│']).unwrap_or(rest.len());
+            let seg = rest[..end].trim();
+            seg.contains('$').then_some(seg)
+        })
+        .next_back()
+        .is_some_and(|seg| seg.ends_with('$'))
+}
+
 /// A line of the screen that shows `needle` and not `unless` (so the typed command line,
 /// which contains the same text, does not count as its output).
 fn shows_line(screen: &str, needle: &str, unless: &str) -> bool {
@@ -86,11 +103,11 @@ fn tui_create_repl_block_alert_quit_restores_the_terminal() {
 
     // t: a gated REPL tab; a command's output shows in the pane.
     pty.send("t");
-    pty.wait_screen("lasso:", WAIT);
+    pty.wait_screen_for(idle_prompt, "the REPL's prompt", WAIT);
     pty.send("echo hello-e2e\r");
     pty.wait_screen_for(
-        |s| shows_line(s, "hello-e2e", "echo"),
-        "the output of echo hello-e2e",
+        |s| shows_line(s, "hello-e2e", "echo") && idle_prompt(s),
+        "the output of echo hello-e2e and the next prompt",
         WAIT,
     );
 
