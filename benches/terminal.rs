@@ -1,6 +1,6 @@
 //! Terminal throughput: 50 MB of mixed program output (plain lines, SGR colours, cursor
-//! moves and erases, UTF-8) through a 200×50 terminal tab's emulator, with 5000 lines of
-//! scrollback as the TUI keeps. Target: well under 1 s (docs/performance.md).
+//! moves and erases, UTF-8) through a 200×50 terminal tab's emulator, with the scrollback
+//! the TUI keeps (2000 lines). Target: well under 1 s (docs/performance.md).
 //!
 //! `emulator_50mb` feeds the emulator directly; `tab_50mb` sends the same bytes through a
 //! fake session into a real tab (its reader task parses, as in the TUI) and waits for the

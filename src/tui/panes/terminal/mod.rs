@@ -65,7 +65,7 @@ const KEYS: &[KeyHelp] = &[
     ("x", "close the tab (ends the program)"),
     (
         "Shift-PgUp/PgDn",
-        "scroll back / forward (also while typing)",
+        "scroll back / forward, 2000 lines (also while typing)",
     ),
     ("mouse wheel", "scroll back / forward"),
 ];
