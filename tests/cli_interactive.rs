@@ -108,6 +108,8 @@ fn keep_keeps_the_sandbox_and_attach_reopens_it_but_no_raw_shell_on_minimal() {
     let mut at = a.expect_from(0, "lasso:kept$ ", WAIT);
     a.send("echo again\r");
     at = a.expect_from(at, "\r\nagain\r\n", WAIT);
+    // Keys typed while a program runs are that program's input: wait for the prompt.
+    at = a.expect_from(at, "lasso:kept$ ", WAIT);
     a.send("exit\r");
     a.expect_from(at, "session ended", WAIT);
     assert_eq!(a.wait(WAIT), 0, "{}", a.output());
