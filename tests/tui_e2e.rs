@@ -26,6 +26,19 @@ const CTRL_U: &str = "\x15";
 /// Ctrl-]: gives the keys back to lasso.
 const CTRL_BRACKET: &str = "\x1d";
 
+/// Prints the TUI's log (LASSO_HOME/tui.log) when the test fails, so a failure on CI says
+/// what the TUI saw (engine calls, errors), not only what the screen showed.
+struct LogOnFailure(std::path::PathBuf);
+
+impl Drop for LogOnFailure {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.0).unwrap_or_else(|e| format!("({e})"));
+            eprintln!("--- {} ---\n{log}", self.0.display());
+        }
+    }
+}
+
 /// Whether the REPL waits for a line: the last prompt on the screen has nothing typed after
 /// it. Lines typed while a command still runs go to that command (as on any terminal), so
 /// the test types only at an idle prompt.
@@ -58,6 +71,7 @@ fn tui_create_repl_block_alert_quit_restores_the_terminal() {
         return;
     };
     let work = l.work_path().to_str().unwrap().to_string();
+    let _log = LogOnFailure(l.home_path().join("tui.log"));
     // The TUI, then its exit status and the terminal's settings, in the same terminal.
     let mut pty = Pty::script(
         &l,
@@ -91,13 +105,16 @@ fn tui_create_repl_block_alert_quit_restores_the_terminal() {
     pty.send(&work);
     pty.wait_screen(&work, WAIT);
     pty.send("\r");
-    // The sandbox appears running in the list.
+    // The sandbox appears running in the list, and the create finishes (the list shows a
+    // container as soon as it runs, before its self-test and audit log are done, and a
+    // terminal cannot be opened before).
     pty.wait_screen_for(
         |s| {
             s.lines()
                 .any(|l| l.contains("running") && l.contains("minimal"))
+                && s.contains("│ created minimal-")
         },
-        "a running minimal sandbox",
+        "a running minimal sandbox, created",
         CREATE_WAIT,
     );
 
