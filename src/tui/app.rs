@@ -355,8 +355,9 @@ impl App {
                 }
                 self.status = Some((format!("opening a {what}…"), false));
                 self.terminal.opening = Some(what);
-                // Opened at the size the pane will have once it is in front.
+                // Opened at the size the pane has in front, where it shows the progress.
                 let size = self.terminal_size_in_front();
+                self.set_focus(Focus::Terminal, out);
                 out.push(Intent::OpenTerminal {
                     id,
                     name,

@@ -150,10 +150,11 @@ async fn t_opens_a_repl_tab_that_gets_every_key_until_ctrl_bracket() {
             .is_some_and(|w| w.contains("REPL in"))
     );
     assert_eq!(
-        a.focus,
-        Focus::Sandboxes,
-        "focus moves once the session is open"
+        (a.focus, a.front),
+        (Focus::Terminal, Focus::Terminal),
+        "the pane shows the session opening"
     );
+    assert!(text(&render_to_buffer(&a, 120, 40)).contains("opening REPL in agent-"));
 
     let (tab, mut far) = fake_tab(&sel, SessionKind::Repl, *size, tx.clone());
     a.on_event(AppEvent::TerminalOpened {
