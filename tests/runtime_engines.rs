@@ -677,5 +677,8 @@ async fn timings() {
         median(stop.clone())
     );
     // Only catches a hanging stop; the speed itself is reported above, not asserted.
-    assert!(stop.iter().all(|d| *d < Duration::from_secs(15)), "{stop:?}");
+    assert!(
+        stop.iter().all(|d| *d < Duration::from_secs(15)),
+        "{stop:?}"
+    );
 }

@@ -1,6 +1,13 @@
 //! The whole UI state and its two pure functions: keys and app events in, intents out; and
 //! rendering into any ratatui backend. No I/O happens here (the loop and the worker do it),
-//! which is what lets the snapshot and key tests drive the real UI without a terminal.
+//! which is what lets the snapshot and key tests drive the real UI without a terminal. The
+//! one exception is the terminal pane, which hands keys to its tabs' input queues (unbounded
+//! channels drained by the tabs' own tasks, so that never waits either).
+//!
+//! Layout: four slots, two columns of two. The upper-right slot is shared by the panes in
+//! [`FRONT`] (the audit browser and the terminal): it shows whichever was focused last
+//! (`App::front`). [`App::pane_rects`] is the one layout function: drawing and mouse
+//! hit-testing both use it, so a click always lands on the pane that is drawn there.
 
 use std::path::PathBuf;
 
@@ -21,8 +28,10 @@ use super::panes::audit::AuditPane;
 use super::panes::check::CheckPane;
 use super::panes::profiles::ProfilesPane;
 use super::panes::sandboxes::SandboxesPane;
-use super::panes::{Component, Handled};
+use super::panes::terminal::TerminalPane;
+use super::panes::{Component, Handled, pane_block};
 use super::style::Styles;
+use crate::sandbox::{SessionKind, TermSize};
 
 /// The focusable panes, in Tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,16 +40,22 @@ pub enum Focus {
     Alerts,
     Audit,
     Check,
+    Terminal,
     Profiles,
 }
 
-const ORDER: [Focus; 5] = [
+/// Tab order; the digit keys `1`… focus them in this order.
+pub const ORDER: [Focus; 6] = [
     Focus::Sandboxes,
     Focus::Alerts,
     Focus::Audit,
     Focus::Check,
+    Focus::Terminal,
     Focus::Profiles,
 ];
+
+/// The panes that share the upper-right slot; the slot shows the one focused last.
+pub const FRONT: &[Focus] = &[Focus::Audit, Focus::Terminal, Focus::Profiles];
 
 /// What covers the panes and takes the keys.
 #[derive(Debug, Clone)]
@@ -60,13 +75,16 @@ pub enum Overlay {
 #[derive(Debug, Clone)]
 pub struct App {
     pub focus: Focus,
+    /// Which of [`FRONT`] the upper-right slot shows.
+    pub front: Focus,
     pub sandboxes: SandboxesPane,
     pub alerts: AlertsPane,
     pub audit: AuditPane,
     pub check: CheckPane,
     pub profiles: ProfilesPane,
-    /// Which pane the upper-right slot shows: the one of Audit / Profiles focused last.
-    pub front: Focus,
+    pub terminal: TerminalPane,
+    /// The screen at the last layout (mouse hit-testing uses the same rectangles as drawing).
+    pub area: Rect,
     pub overlay: Overlay,
     /// Width of the left column, percent.
     pub split_x: u16,
@@ -92,12 +110,14 @@ impl App {
     pub fn new(styles: Styles, cwd: PathBuf, now: DateTime<Utc>) -> App {
         App {
             focus: Focus::Sandboxes,
+            front: Focus::Audit,
             sandboxes: SandboxesPane::default(),
             alerts: AlertsPane::default(),
             audit: AuditPane::default(),
             check: CheckPane::default(),
             profiles: ProfilesPane::default(),
-            front: Focus::Audit,
+            terminal: TerminalPane::default(),
+            area: Rect::new(0, 0, 120, 40),
             overlay: Overlay::None,
             split_x: 55,
             split_y: 60,
@@ -125,6 +145,7 @@ impl App {
             Focus::Audit => &self.audit,
             Focus::Check => &self.check,
             Focus::Profiles => &self.profiles,
+            Focus::Terminal => &self.terminal,
         }
     }
 
@@ -135,12 +156,13 @@ impl App {
             Focus::Audit => &mut self.audit,
             Focus::Check => &mut self.check,
             Focus::Profiles => &mut self.profiles,
+            Focus::Terminal => &mut self.terminal,
         }
     }
 
     pub fn set_focus(&mut self, focus: Focus, out: &mut Vec<Intent>) {
         self.focus = focus;
-        if matches!(focus, Focus::Audit | Focus::Profiles) {
+        if FRONT.contains(&focus) {
             self.front = focus;
         }
         match focus {
@@ -166,6 +188,14 @@ impl App {
     pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Intent> {
         let mut out = Vec::new();
         if key.kind == KeyEventKind::Release {
+            return out;
+        }
+        // A program in the terminal gets every key, Ctrl-C included; Ctrl-] gives them back.
+        if matches!(self.overlay, Overlay::None)
+            && self.focus == Focus::Terminal
+            && self.terminal.captures_input()
+        {
+            let _: Handled = self.terminal.handle_key(key, &mut out);
             return out;
         }
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
@@ -267,13 +297,9 @@ impl App {
                     self.cycle_focus(false, &mut out);
                     true
                 }
-                KeyCode::Char(c @ '1'..='4') => {
+                KeyCode::Char(c @ '1'..='9') if usize::from(c as u8 - b'1') < ORDER.len() => {
                     let i = usize::from(c as u8 - b'1');
                     self.set_focus(ORDER[i], &mut out);
-                    true
-                }
-                KeyCode::Char('6') => {
-                    self.set_focus(Focus::Profiles, &mut out);
                     true
                 }
                 KeyCode::Char('<') => {
@@ -332,6 +358,33 @@ impl App {
                 self.set_focus(Focus::Audit, out);
                 self.audit.jump(label, log, seq, out);
             }
+            Intent::OpenTerminal { id, name, kind, .. } => {
+                let what = terminal_what(kind, &name);
+                let state = self
+                    .sandboxes
+                    .all
+                    .iter()
+                    .find(|s| s.id == id)
+                    .map(|s| s.state.clone());
+                if let Some(state) = state.filter(|s| s != "running") {
+                    self.status = Some((
+                        format!("{name} is {state}: a terminal needs a running sandbox"),
+                        true,
+                    ));
+                    return;
+                }
+                self.status = Some((format!("opening a {what}…"), false));
+                self.terminal.opening = Some(what);
+                // Opened at the size the pane has in front, where it shows the progress.
+                let size = self.terminal_size_in_front();
+                self.set_focus(Focus::Terminal, out);
+                out.push(Intent::OpenTerminal {
+                    id,
+                    name,
+                    kind,
+                    size,
+                });
+            }
             other => out.push(other),
         }
     }
@@ -384,8 +437,104 @@ impl App {
             }
             AppEvent::Profile(e) => self.profiles.on_event(*e, &mut out),
             AppEvent::Core(_) => out.push(Intent::Refresh),
+            AppEvent::TerminalOpened { what, result } => match result {
+                Ok(tab) => {
+                    self.terminal.add(tab);
+                    self.set_focus(Focus::Terminal, &mut out);
+                    self.sync_layout(self.area);
+                    self.status = Some((format!("opened a {what}"), false));
+                }
+                Err(message) => {
+                    self.terminal.opening = None;
+                    self.status = Some((clip_line(&message), true));
+                    self.overlay = Overlay::Message {
+                        title: format!("Cannot open a {what}"),
+                        text: message,
+                    };
+                }
+            },
+            // The loop draws a frame; the screen is read from the tab then.
+            AppEvent::TerminalOutput => {}
         }
         out
+    }
+
+    /// A paste (bracketed paste from the user's terminal): into the program when typing in
+    /// the terminal pane, as typed characters into an open text field, otherwise ignored
+    /// (pasted text must never turn into commands of the UI).
+    pub fn handle_paste(&mut self, text: &str) -> Vec<Intent> {
+        let mut out = Vec::new();
+        if matches!(self.overlay, Overlay::None) && self.focus == Focus::Terminal {
+            self.terminal.paste(text);
+            return out;
+        }
+        let text_field = match &self.overlay {
+            Overlay::Create(d) => matches!(
+                d.field,
+                super::dialog::Field::WorkingDir | super::dialog::Field::Name
+            ),
+            Overlay::None => self.pane(self.focus).captures_input(),
+            _ => false,
+        };
+        if text_field {
+            for c in text.chars().filter(|c| !c.is_control()) {
+                out.extend(self.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+            }
+        }
+        out
+    }
+
+    /// Where each visible pane is drawn on a screen of `area` (status bar excluded): the one
+    /// layout function, used by drawing and by mouse hit-testing.
+    pub fn pane_rects(&self, area: Rect) -> Vec<(Focus, Rect)> {
+        let [main, _status] =
+            Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+        if self.zoom {
+            return vec![(self.focus, main)];
+        }
+        // Exact lengths (not percentages) so odd sizes split the same way every time.
+        let left_w = main.width * self.split_x / 100;
+        let [left, right] =
+            Layout::horizontal([Constraint::Length(left_w), Constraint::Fill(1)]).areas(main);
+        let top_h = main.height * self.split_y / 100;
+        let rows = |r: Rect| {
+            Layout::vertical([Constraint::Length(top_h), Constraint::Fill(1)]).areas::<2>(r)
+        };
+        let [tl, bl] = rows(left);
+        let [tr, br] = rows(right);
+        vec![
+            (Focus::Sandboxes, tl),
+            (Focus::Alerts, bl),
+            (self.front, tr),
+            (Focus::Check, br),
+        ]
+    }
+
+    /// Remembers the screen size and resizes the terminal tabs to the terminal pane's inside
+    /// when it is shown. The loop calls this before every frame.
+    pub fn sync_layout(&mut self, area: Rect) {
+        self.area = area;
+        let rect = self
+            .pane_rects(area)
+            .into_iter()
+            .find(|(f, _)| *f == Focus::Terminal)
+            .map(|(_, r)| r);
+        if let Some(r) = rect {
+            let size = inner_size(r);
+            self.terminal.set_size(size);
+        }
+    }
+
+    /// The terminal pane's inner size once it is brought to the front.
+    fn terminal_size_in_front(&self) -> TermSize {
+        let mut probe = self.clone();
+        probe.front = Focus::Terminal;
+        probe.focus = Focus::Terminal;
+        probe
+            .pane_rects(self.area)
+            .into_iter()
+            .find(|(f, _)| *f == Focus::Terminal)
+            .map_or(self.terminal.size, |(_, r)| inner_size(r))
     }
 
     /// Draws the whole screen.
@@ -397,28 +546,9 @@ impl App {
         self.sandboxes.body_rows.set(0);
         let [main, status] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
-        if self.zoom {
-            self.pane(self.focus).render(f, main, true, st, self.now);
-        } else {
-            // Exact lengths (not percentages) so odd sizes split the same way every time.
-            let left_w = main.width * self.split_x / 100;
-            let [left, right] =
-                Layout::horizontal([Constraint::Length(left_w), Constraint::Fill(1)]).areas(main);
-            let top_h = main.height * self.split_y / 100;
-            let rows = |r: Rect| {
-                Layout::vertical([Constraint::Length(top_h), Constraint::Fill(1)]).areas::<2>(r)
-            };
-            let [tl, bl] = rows(left);
-            let [tr, br] = rows(right);
-            for (focus, rect) in [
-                (Focus::Sandboxes, tl),
-                (Focus::Alerts, bl),
-                (self.front, tr),
-                (Focus::Check, br),
-            ] {
-                self.pane(focus)
-                    .render(f, rect, self.focus == focus, st, self.now);
-            }
+        for (focus, rect) in self.pane_rects(area) {
+            self.pane(focus)
+                .render(f, rect, self.focus == focus, st, self.now);
         }
         self.render_status(f, status);
         match &self.overlay {
@@ -429,6 +559,7 @@ impl App {
                     Focus::Alerts => ("Alerts", self.alerts.keys()),
                     Focus::Audit => ("Audit browser", self.audit.keys()),
                     Focus::Check => ("System check", self.check.keys()),
+                    Focus::Terminal => ("Terminal", self.terminal.keys()),
                     Focus::Profiles => ("Profile editor", self.profiles.keys()),
                 };
                 help::render(f, main, title, keys, st);
@@ -491,10 +622,15 @@ impl App {
                 if *is_err { st.danger } else { st.accent },
             ));
         }
-        let hint = format!(
-            "{} · Tab pane · ? help · q quit ",
-            self.pane(self.focus).hint()
-        );
+        let hint = if self.focus == Focus::Terminal && self.terminal.captures_input() {
+            // The global keys go to the program now.
+            format!("{} ", self.terminal.hint())
+        } else {
+            format!(
+                "{} · Tab pane · ? help · q quit ",
+                self.pane(self.focus).hint()
+            )
+        };
         let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
         let room = usize::from(area.width).saturating_sub(used);
         if room > 10 {
@@ -502,6 +638,23 @@ impl App {
             spans.push(Span::styled(format!("{hint:>room$}"), st.muted));
         }
         f.render_widget(Paragraph::new(Line::from(spans)), area);
+    }
+}
+
+/// The inside of a pane drawn in `r` (its borders taken off), as a terminal size.
+fn inner_size(r: Rect) -> TermSize {
+    let inner = pane_block(Vec::new(), false, &Styles::default_theme()).inner(r);
+    TermSize {
+        cols: inner.width,
+        rows: inner.height,
+    }
+}
+
+/// "REPL in agent-001" / "shell in agent-001".
+fn terminal_what(kind: SessionKind, name: &str) -> String {
+    match kind {
+        SessionKind::Repl => format!("REPL in {name}"),
+        SessionKind::Shell => format!("shell in {name}"),
     }
 }
 

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
+use super::panes::terminal::TabHandle;
 use crate::audit::{AuditEntry, EntryKind, Outcome};
 use crate::config::{Isolation, ProfileInfo};
-use crate::sandbox::{CheckReport, SandboxInfo};
+use crate::sandbox::{CheckReport, SandboxInfo, SessionKind, TermSize};
 
 /// Which log(s) the audit browser shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,6 +175,13 @@ pub enum Intent {
     },
     /// Export the browsed log(s) with the current filter (`e` in the audit browser).
     ExportAudit(super::audit_export::ExportRequest),
+    /// Open a terminal session (a tab of the terminal pane) in a sandbox, sized `size`.
+    OpenTerminal {
+        id: String,
+        name: String,
+        kind: SessionKind,
+        size: TermSize,
+    },
 }
 
 /// CPU and memory of one sandbox, from the engine's one-shot stats.
@@ -213,4 +221,12 @@ pub enum AppEvent {
     Profile(Box<super::panes::profiles::msg::ProfileEvent>),
     /// A core event from the service's bus (this process).
     Core(crate::sandbox::Event),
+    /// A terminal session opened (its reader task runs) or could not be opened.
+    TerminalOpened {
+        /// "REPL in agent-001", for messages.
+        what: String,
+        result: Result<TabHandle, String>,
+    },
+    /// A terminal tab has new output (sent at most once per frame per tab).
+    TerminalOutput,
 }

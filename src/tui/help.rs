@@ -12,13 +12,19 @@ use super::style::Styles;
 /// Keys that work in every pane (when no text field is being edited).
 pub const GLOBAL_KEYS: &[KeyHelp] = &[
     ("Tab / Shift-Tab", "focus the next / previous pane"),
-    ("1 2 3 4", "focus sandboxes, alerts, audit, system check"),
-    ("6", "focus the profile editor"),
+    (
+        "1 2 3 4 5 6",
+        "focus sandboxes, alerts, audit, system check, terminal, profile editor",
+    ),
     ("< / >", "move the vertical split left / right"),
     ("[ / ]", "move the horizontal split up / down"),
     ("z", "zoom the focused pane (again to restore)"),
     ("?", "this help (Esc or ? closes)"),
-    ("q / Ctrl-C", "quit"),
+    ("q / Ctrl-C", "quit (in a terminal tab: Ctrl-] first)"),
+    (
+        "mouse",
+        "click focuses a pane / picks a row; the wheel scrolls",
+    ),
 ];
 
 pub fn render(f: &mut Frame, area: Rect, title: &str, keys: &[KeyHelp], st: &Styles) {

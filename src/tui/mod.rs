@@ -9,6 +9,8 @@
 //! * `app` is the whole UI state and is pure: keys in, [`Intent`](event::Intent)s out,
 //!   rendering into any ratatui backend. That is what the snapshot and key tests drive.
 //! * `panes/` are components (own state, keys, help, render); `dialog` and `help` are overlays.
+//!   `panes/terminal` holds live sessions into sandboxes, parsed in their own tasks.
+//! * `mouse` maps clicks and the wheel onto the same pane rectangles the drawing uses.
 //! * `worker` turns intents into tasks on the service and reports back as app events; the
 //!   poller refreshes the sandbox list on a timer and on bus events, ingests the guard spools
 //!   and tails the audit logs (`tail`) so violations of other lasso processes raise alerts.
@@ -28,6 +30,7 @@ mod event;
 mod help;
 mod listen;
 mod log;
+mod mouse;
 mod panes;
 mod profile_work;
 mod runloop;
@@ -45,6 +48,7 @@ use std::io::IsTerminal;
 pub use app::{App, Focus};
 pub use error::TuiError;
 pub use event::{AppEvent, Intent};
+pub use panes::terminal::{Emulator, SCROLLBACK, TabHandle};
 pub use style::Styles;
 
 /// How the TUI was asked to start.

@@ -1,7 +1,9 @@
 //! The one event loop: a `tokio::select!` over terminal events, app events from tasks, the
 //! service's event bus, a one-second tick (ages in the sandbox list) and the coalesced draw.
 //! Draw requests only set a deadline; the frame is drawn when it passes, at most
-//! [`MAX_FPS`] times a second, so a burst of events costs one frame.
+//! [`MAX_FPS`] times a second, so a burst of events costs one frame. Terminal tabs wake the
+//! loop at most once per frame each (their dirty flags are cleared right before a frame is
+//! drawn); on quit every tab's session is sent `Close` and given a moment to wind down.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -137,6 +139,18 @@ async fn main_loop(svc: Arc<SandboxService>, styles: Styles, log: TuiLog) -> Res
                     frames.request(Instant::now());
                     Vec::new()
                 }
+                Some(Ok(TermEvent::Mouse(ev))) => {
+                    let out = app.handle_mouse(ev);
+                    // Pointer motion is reported only while a button is held; it changes nothing.
+                    if !matches!(ev.kind, crossterm::event::MouseEventKind::Moved) {
+                        frames.request(Instant::now());
+                    }
+                    out
+                }
+                Some(Ok(TermEvent::Paste(text))) => {
+                    frames.request(Instant::now());
+                    app.handle_paste(&text)
+                }
                 Some(Ok(_)) => Vec::new(),
                 Some(Err(e)) => break Err(TuiError::terminal("reading terminal input", e)),
                 None => break Ok(()),
@@ -157,6 +171,12 @@ async fn main_loop(svc: Arc<SandboxService>, styles: Styles, log: TuiLog) -> Res
                 Vec::new()
             }
             _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+                match guard.term.size() {
+                    Ok(size) => app.sync_layout(ratatui::layout::Rect::new(0, 0, size.width, size.height)),
+                    Err(e) => break Err(TuiError::terminal("reading the terminal size", e)),
+                }
+                // Output arriving from here on wakes the loop for the next frame.
+                app.terminal.take_dirty();
                 if let Err(e) = guard.term.draw(|f| app.render(f)) {
                     break Err(TuiError::terminal("drawing", e));
                 }
@@ -173,8 +193,32 @@ async fn main_loop(svc: Arc<SandboxService>, styles: Styles, log: TuiLog) -> Res
         }
     };
     poller.abort();
+    close_sessions(&mut app, &log).await;
     drop(guard);
     result
+}
+
+/// How long quitting waits for the terminal sessions to end after `Close`.
+const CLOSE_GRACE: Duration = Duration::from_secs(3);
+
+/// Ends every terminal tab's session and waits (bounded) until their reader tasks have seen
+/// the end, so the service can end the programs and record it before the runtime stops.
+async fn close_sessions(app: &mut App, log: &TuiLog) {
+    let tabs = app.terminal.close_all();
+    if tabs.is_empty() {
+        return;
+    }
+    let deadline = Instant::now() + CLOSE_GRACE;
+    while tabs.iter().any(|t| !t.finished()) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let open = tabs.iter().filter(|t| !t.finished()).count();
+    if open > 0 {
+        log.warn(&format!(
+            "{open} terminal session(s) had not ended {}s after close",
+            CLOSE_GRACE.as_secs()
+        ));
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Entering and leaving the full-screen terminal. [`TerminalGuard`] enables raw mode, the
-//! alternate screen and bracketed paste and hides the cursor; dropping it undoes all of
+//! alternate screen, bracketed paste and mouse capture and hides the cursor; dropping it undoes all of
 //! that, so an early `?` return restores the terminal. A panic hook restores it before the
 //! default hook prints the panic (otherwise the message would land on the alternate screen in
 //! raw mode and vanish).
@@ -21,6 +21,7 @@ pub fn restore() {
     let mut out = std::io::stdout();
     let _ = execute!(
         out,
+        event::DisableMouseCapture,
         event::DisableBracketedPaste,
         terminal::LeaveAlternateScreen,
         cursor::Show
@@ -54,6 +55,7 @@ impl TerminalGuard {
             out,
             terminal::EnterAlternateScreen,
             event::EnableBracketedPaste,
+            event::EnableMouseCapture,
             cursor::Hide
         ) {
             restore();

@@ -17,9 +17,12 @@ use tokio::time::Instant;
 use super::audit_pages::{all_logs, load_page};
 use super::event::{AppEvent, AuditSource, ChainStatus, Connection, Intent, SandboxStats};
 use super::log::TuiLog;
+use super::panes::terminal::TabHandle;
 use super::tail::AuditTail;
 use crate::audit;
-use crate::sandbox::{CreateRequest, LiveEvent, SandboxInfo, SandboxService, StatsSample};
+use crate::sandbox::{
+    CreateRequest, LiveEvent, SandboxInfo, SandboxService, SessionKind, StatsSample,
+};
 
 /// How often the sandbox list is re-read when no event asked sooner (a missed event is
 /// corrected within this time).
@@ -187,6 +190,28 @@ impl Worker {
                     w.send(AppEvent::Done(r.map(|n| {
                         format!("exported {n} entries to {}", req.path.display())
                     })));
+                });
+            }
+            Intent::OpenTerminal {
+                id,
+                name,
+                kind,
+                size,
+            } => {
+                tokio::spawn(async move {
+                    let what = match kind {
+                        SessionKind::Repl => format!("REPL in {name}"),
+                        SessionKind::Shell => format!("shell in {name}"),
+                    };
+                    let r = w.svc.open_terminal(&id, kind, "tui", size).await;
+                    w.log.info(&format!(
+                        "open {what}: {:?}",
+                        r.as_ref().map(|_| ()).map_err(ToString::to_string)
+                    ));
+                    let result = r
+                        .map(|session| TabHandle::spawn(session, size, w.tx.clone()))
+                        .map_err(|e| format!("opening a {what}: {e}"));
+                    w.send(AppEvent::TerminalOpened { what, result });
                 });
             }
             Intent::RunCheck => {

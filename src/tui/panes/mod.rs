@@ -7,6 +7,7 @@ pub mod audit;
 pub mod check;
 pub mod profiles;
 pub mod sandboxes;
+pub mod terminal;
 
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;

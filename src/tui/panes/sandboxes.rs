@@ -13,7 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use super::{Component, Handled, KeyHelp, TextInput, age, clip, fit_columns, pane_block};
-use crate::sandbox::SandboxInfo;
+use crate::sandbox::{SandboxInfo, SessionKind, TermSize};
 use crate::tui::event::{Intent, SandboxStats};
 use crate::tui::style::Styles;
 
@@ -112,6 +112,8 @@ const KEYS: &[KeyHelp] = &[
         "restart the selected sandbox: same id, name, audit log, mode (asks first)",
     ),
     ("a / Enter", "open its audit log in the audit browser"),
+    ("t", "open a gated REPL in it (a terminal tab)"),
+    ("T", "open a raw shell in it (where its profile allows one)"),
     ("s / S", "cycle the sort column / reverse the order"),
     (
         "/",
@@ -286,6 +288,21 @@ impl Component for SandboxesPane {
                     });
                 }
             }
+            KeyCode::Char('t') | KeyCode::Char('T') => {
+                if let Some(s) = self.selected_info() {
+                    out.push(Intent::OpenTerminal {
+                        id: s.id.clone(),
+                        name: s.name.clone(),
+                        kind: if key.code == KeyCode::Char('t') {
+                            SessionKind::Repl
+                        } else {
+                            SessionKind::Shell
+                        },
+                        // The App sets the terminal pane's size.
+                        size: TermSize { cols: 80, rows: 24 },
+                    });
+                }
+            }
             KeyCode::Char('a') | KeyCode::Enter => {
                 if let Some(s) = self.selected_info() {
                     out.push(Intent::OpenAudit {
@@ -304,7 +321,7 @@ impl Component for SandboxesPane {
     }
 
     fn hint(&self) -> &'static str {
-        "n new · x stop · R restart · a audit · / filter · s sort"
+        "n new · t/T terminal · R restart · x stop · a audit · / filter"
     }
 
     fn render(&self, f: &mut Frame, area: Rect, focused: bool, st: &Styles, now: DateTime<Utc>) {

@@ -46,13 +46,32 @@ fn global_keys_focus_resize_zoom_help_and_quit() {
     a.handle_key(key(KeyCode::Tab));
     assert_eq!(a.focus, Focus::Check);
     a.handle_key(key(KeyCode::Tab));
-    assert_eq!(a.focus, Focus::Profiles);
+    assert_eq!((a.focus, a.front), (Focus::Terminal, Focus::Terminal));
+    a.handle_key(key(KeyCode::Tab));
+    assert_eq!((a.focus, a.front), (Focus::Profiles, Focus::Profiles));
     a.handle_key(key(KeyCode::Tab));
     assert_eq!(a.focus, Focus::Sandboxes);
     a.handle_key(key(KeyCode::BackTab));
     assert_eq!(a.focus, Focus::Profiles);
+    a.handle_key(key(KeyCode::BackTab));
+    assert_eq!(a.focus, Focus::Terminal);
+    a.handle_key(key(KeyCode::BackTab));
+    assert_eq!(a.focus, Focus::Check);
+    assert_eq!(
+        a.front,
+        Focus::Terminal,
+        "the slot keeps what was focused last"
+    );
+    a.handle_key(ch('5'));
+    assert_eq!(a.focus, Focus::Terminal);
+    a.handle_key(ch('6'));
+    assert_eq!((a.focus, a.front), (Focus::Profiles, Focus::Profiles));
+    assert!(
+        a.handle_key(ch('7')).is_empty() && a.focus == Focus::Profiles,
+        "no seventh pane"
+    );
     a.handle_key(ch('3'));
-    assert_eq!(a.focus, Focus::Audit);
+    assert_eq!((a.focus, a.front), (Focus::Audit, Focus::Audit));
     for _ in 0..20 {
         a.handle_key(ch('<'));
     }

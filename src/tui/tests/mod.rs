@@ -6,8 +6,11 @@
 mod audit_tools;
 mod dialog_complete;
 mod keys;
+mod mouse;
 mod profiles;
+mod replay;
 mod snapshots;
+mod terminal;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -16,15 +16,24 @@ use crate::tui::event::{
 };
 use crate::tui::render_to_buffer;
 
-/// The buffer as plain text, one line per row, trailing blanks trimmed.
+/// The buffer as plain text, one line per row, trailing blanks trimmed. A wide character
+/// covers the cell after it (as on a terminal), so that cell is not printed.
 pub fn text(buf: &Buffer) -> String {
     let area = buf.area;
     let mut out = String::new();
     for y in 0..area.height {
         let mut line = String::new();
+        let mut covered = 0;
         for x in 0..area.width {
+            if covered > 0 {
+                covered -= 1;
+                continue;
+            }
             if let Some(cell) = buf.cell((x, y)) {
                 line.push_str(cell.symbol());
+                covered = ratatui::text::Span::raw(cell.symbol())
+                    .width()
+                    .saturating_sub(1);
             }
         }
         out.push_str(line.trim_end());
@@ -211,6 +220,42 @@ fn help_overlays() {
     a.handle_key(ch('4'));
     a.handle_key(ch('?'));
     insta::assert_snapshot!("help_check", shot(&a, 110, 30));
+    a.handle_key(key(KeyCode::Esc));
+    a.handle_key(ch('5'));
+    a.handle_key(ch('?'));
+    insta::assert_snapshot!("help_terminal", shot(&a, 110, 32));
+}
+
+/// The terminal pane in the upper-right slot with two tabs, the second typing.
+#[tokio::test]
+async fn terminal_in_front() {
+    let mut a = busy(3);
+    a.handle_key(ch('5'));
+    insta::assert_snapshot!("terminal_empty", shot(&a, 110, 24));
+    let list = sandboxes(3);
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let size = crate::sandbox::TermSize { cols: 47, rows: 12 };
+    let (t1, _f1) = super::terminal::fake_tab(
+        &list[0],
+        crate::sandbox::SessionKind::Repl,
+        size,
+        tx.clone(),
+    );
+    let (t2, _f2) =
+        super::terminal::fake_tab(&list[2], crate::sandbox::SessionKind::Shell, size, tx);
+    for t in [t1, t2] {
+        a.on_event(AppEvent::TerminalOpened {
+            what: "REPL in agent-000".into(),
+            result: Ok(t),
+        });
+    }
+    a.sync_layout(ratatui::layout::Rect::new(0, 0, 110, 24));
+    if let Some(t) = a.terminal.active_tab() {
+        t.emulator().process(
+            b"lasso shell in agent-002\r\n$ ls\r\n\x1b[01;34msrc\x1b[0m  Cargo.toml\r\n$ ",
+        );
+    }
+    insta::assert_snapshot!("terminal_front", shot(&a, 110, 24));
 }
 
 #[test]
