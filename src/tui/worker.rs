@@ -242,6 +242,11 @@ impl Worker {
                 },
                 Err(e) => ChainStatus::Failed(e.to_string()),
             },
+            // A new home has no audit directory until its first sandbox: nothing to verify yet
+            // is a valid (empty) chain, not an error.
+            AuditSource::All if !self.svc.home().audit_dir().exists() => {
+                ChainStatus::Valid { entries: 0 }
+            }
             AuditSource::All => match audit::verify_dir(self.svc.home().audit_dir(), key) {
                 Ok(r) => {
                     let problems = r.all_problems();
@@ -495,6 +500,33 @@ mod tests {
                 _ => return None,
             }
         }
+    }
+
+    /// A home with no sandbox yet has no audit directory: the browser's chain status is
+    /// valid and empty, not an error.
+    #[test]
+    fn a_new_home_verifies_as_an_empty_valid_chain() {
+        let Ok(tmp) = tempfile::tempdir() else {
+            panic!("tmp")
+        };
+        let Ok(home) = LassoHome::at(tmp.path().join("home")) else {
+            panic!("home")
+        };
+        assert!(!home.audit_dir().exists());
+        let svc = Arc::new(SandboxService::new(ServiceOptions {
+            home,
+            settings: Settings::default(),
+            connect: ConnectOptions::default(),
+        }));
+        let Ok(log) = TuiLog::open(&tmp.path().join("tui.log")) else {
+            panic!("log")
+        };
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let worker = Worker::new(svc, tx, log);
+        assert_eq!(
+            worker.verify(&AuditSource::All),
+            ChainStatus::Valid { entries: 0 }
+        );
     }
 
     /// With no engine, the poller reports it (with a growing retry delay), keeps going, and
