@@ -5,6 +5,7 @@
 
 mod audit_tools;
 mod dialog_complete;
+mod docs;
 mod keys;
 mod mouse;
 mod profiles;
