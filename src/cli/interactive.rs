@@ -12,7 +12,6 @@
 //! the sandbox it attached to.
 
 use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -22,10 +21,10 @@ use tokio::sync::mpsc;
 
 use super::image::Progress;
 use super::output::CliError;
-use super::sandbox::IsolationArg;
+use super::sandbox::NewSandboxArgs;
 use crate::sandbox::{
-    CreateRequest, SandboxService, ServiceOptions, SessionEnd, SessionInput, SessionKind,
-    SessionOutput, TermSize, TerminalSession,
+    SandboxService, ServiceOptions, SessionEnd, SessionInput, SessionKind, SessionOutput, TermSize,
+    TerminalSession,
 };
 
 /// Exit code when there is no terminal to run in (a usage error).
@@ -33,17 +32,8 @@ const EXIT_NO_TTY: u8 = 2;
 
 #[derive(Debug, Args)]
 pub struct InteractiveArgs {
-    /// Profile name (`lasso profile list`) or path; default DIR/.lasso/profile.toml.
-    pub profile: Option<String>,
-    /// Host directory mounted at /workspace.
-    #[arg(long, short = 'd', default_value = ".")]
-    pub dir: PathBuf,
-    /// Name of the sandbox (default: PROFILE-<id prefix>).
-    #[arg(long, short = 'n')]
-    pub name: Option<String>,
-    /// Isolation technology; fails (never falls back) when the runtime is missing.
-    #[arg(long, value_enum)]
-    pub isolation: Option<IsolationArg>,
+    #[command(flatten)]
+    pub sandbox: NewSandboxArgs,
     /// Keep the sandbox running when the session ends (reattach with `lasso attach`).
     #[arg(long)]
     pub keep: bool,
@@ -80,13 +70,7 @@ pub async fn interactive(args: InteractiveArgs) -> Result<ExitCode, CliError> {
     // not kill lasso with the sandbox left running; it ends the session as soon as it opens.
     let signals = Signals::new()?;
     let svc = service()?;
-    let req = CreateRequest {
-        profile: args.profile,
-        working_dir: args.dir,
-        name: args.name,
-        isolation: args.isolation.map(Into::into),
-        actor: "cli".into(),
-    };
+    let req = args.sandbox.request();
     let mut progress = Progress::new(false);
     let info = svc.create(req, &mut |p| progress.event(p)).await;
     progress.finish();

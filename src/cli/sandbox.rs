@@ -29,8 +29,9 @@ impl From<IsolationArg> for Isolation {
     }
 }
 
+/// What a new sandbox is made of: shared by `lasso create` and `lasso interactive`.
 #[derive(Debug, Args)]
-pub struct CreateArgs {
+pub struct NewSandboxArgs {
     /// Profile name (`lasso profile list`) or path to a profile file; default
     /// DIR/.lasso/profile.toml.
     pub profile: Option<String>,
@@ -43,6 +44,25 @@ pub struct CreateArgs {
     /// Isolation technology; fails (never falls back) when the runtime is missing.
     #[arg(long, value_enum)]
     pub isolation: Option<IsolationArg>,
+}
+
+impl NewSandboxArgs {
+    /// The service's create request, made on behalf of the CLI.
+    pub fn request(self) -> CreateRequest {
+        CreateRequest {
+            profile: self.profile,
+            working_dir: self.dir,
+            name: self.name,
+            isolation: self.isolation.map(Into::into),
+            actor: "cli".into(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub sandbox: NewSandboxArgs,
     /// Print only the sandbox id.
     #[arg(long, short = 'q', conflicts_with = "json")]
     pub quiet: bool,
@@ -94,14 +114,8 @@ fn service() -> Result<SandboxService, CliError> {
 pub async fn create(args: CreateArgs) -> Result<ExitCode, CliError> {
     let json = args.json;
     let svc = service().map_err(|e| e.json(json))?;
-    let req = CreateRequest {
-        profile: args.profile,
-        working_dir: args.dir,
-        name: args.name,
-        isolation: args.isolation.map(Into::into),
-        actor: "cli".into(),
-    };
     let mut progress = Progress::new(args.quiet || json);
+    let req = args.sandbox.request();
     let info = svc.create(req, &mut |p| progress.event(p)).await;
     progress.finish();
     let info = info.map_err(|e| CliError::from(e).json(json))?;

@@ -264,16 +264,20 @@ fn details_from_raw(kind: EngineKind, raw: RawInspect) -> ContainerDetails {
     }
 }
 
-/// The label filter query for `GET /containers/json`.
-fn label_filter_query(labels: &[(&str, Option<&str>)]) -> String {
-    let values: Vec<String> = labels
+/// The engine's `label` filter values: `key=value`, or `key` for "has this label".
+pub(crate) fn label_filter_values(labels: &[(&str, Option<&str>)]) -> Vec<String> {
+    labels
         .iter()
         .map(|(k, v)| match v {
             Some(v) => format!("{k}={v}"),
             None => (*k).to_string(),
         })
-        .collect();
-    let filters = serde_json::json!({ "label": values });
+        .collect()
+}
+
+/// The label filter query for `GET /containers/json`.
+fn label_filter_query(labels: &[(&str, Option<&str>)]) -> String {
+    let filters = serde_json::json!({ "label": label_filter_values(labels) });
     format!(
         "/containers/json?all=true&filters={}",
         encode_query_value(&filters.to_string())

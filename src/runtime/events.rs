@@ -76,13 +76,7 @@ impl Engine {
 
 /// `/events?filters=...` for container events with these labels.
 pub(crate) fn events_query(labels: &[(&str, Option<&str>)]) -> String {
-    let values: Vec<String> = labels
-        .iter()
-        .map(|(k, v)| match v {
-            Some(v) => format!("{k}={v}"),
-            None => (*k).to_string(),
-        })
-        .collect();
+    let values = super::container::label_filter_values(labels);
     let filters = serde_json::json!({ "type": ["container"], "label": values });
     format!(
         "/events?filters={}",
