@@ -4,7 +4,8 @@
 //!
 //! `emulator_50mb` feeds the emulator directly; `tab_50mb` sends the same bytes through a
 //! fake session into a real tab (its reader task parses, as in the TUI) and waits for the
-//! end, so channel and task overhead are included.
+//! end, so channel and task overhead are included. `emulator_yes_50mb` is the worst case for
+//! a grid: 50 MB of `yes` output, a scroll for every two bytes.
 
 use std::time::Duration;
 
@@ -106,6 +107,18 @@ fn bench(c: &mut Criterion) {
             emu
         })
     });
+    let yes = b"y\r\n".repeat(TOTAL / 3);
+    g.throughput(Throughput::Bytes(yes.len() as u64));
+    g.bench_function("emulator_yes_50mb_200x50", |b| {
+        b.iter(|| {
+            let mut emu = Emulator::new(SIZE, SCROLLBACK);
+            for chunk in yes.chunks(CHUNK) {
+                emu.process(chunk);
+            }
+            emu
+        })
+    });
+    g.throughput(Throughput::Bytes(data.len() as u64));
     let Some(info) = sandbox() else {
         panic!("the bench's sandbox fixture no longer parses")
     };

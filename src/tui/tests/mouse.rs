@@ -162,14 +162,14 @@ async fn the_wheel_scrolls_a_terminal_back_and_a_click_types() {
     super::terminal::until("rows", || {
         a.terminal
             .active_tab()
-            .is_some_and(|t| t.emulator().screen().contents().contains("row 99"))
+            .is_some_and(|t| t.emulator().contents().contains("row 99"))
     })
     .await;
     let r = rect_of(&a, Focus::Terminal);
     let back = |a: &App| {
         a.terminal
             .active_tab()
-            .map_or(0, |t| t.emulator().screen().scrollback())
+            .map_or(0, |t| t.emulator().scrollback())
     };
     a.handle_mouse(mouse(MouseEventKind::ScrollUp, r.x + 3, r.y + 3));
     a.handle_mouse(mouse(MouseEventKind::ScrollUp, r.x + 3, r.y + 3));

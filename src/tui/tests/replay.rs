@@ -103,8 +103,7 @@ async fn alternate_screen_enter_and_leave() {
     assert!(
         a.terminal
             .active_tab()
-            .is_some_and(|t| t.emulator().screen().alternate_screen()
-                && t.emulator().screen().application_cursor())
+            .is_some_and(|t| t.emulator().alternate_screen() && t.emulator().application_cursor())
     );
     let a = replay(&[main, enter, leave]);
     insta::assert_snapshot!("term_alt_screen_left", shot(&a));

@@ -1,8 +1,8 @@
 //! The terminal pane against fake sessions (`TerminalSession::from_channels`): opening tabs
 //! from the sandboxes pane, typing (every key to the program, Ctrl-] back), switching and
-//! closing tabs, resizes, the end of a session, pastes, scrollback and the one-wake-up-per-
-//! frame rule. Waits poll with a generous deadline: the reader tasks run on the test's
-//! runtime, and a loaded machine may be slow to schedule them.
+//! closing tabs, resizes, the end of a session, pastes, scrollback, the one-wake-up-per-
+//! frame rule and synchronized updates. Waits poll with a generous deadline: the reader
+//! tasks run on the test's runtime, and a loaded machine may be slow to schedule them.
 
 use std::time::Duration;
 
@@ -98,7 +98,7 @@ fn ctrl(c: char) -> KeyEvent {
 fn screen_of(a: &App) -> String {
     a.terminal
         .active_tab()
-        .map(|t| t.emulator().screen().contents())
+        .map(|t| t.emulator().contents())
         .unwrap_or_default()
 }
 
@@ -364,9 +364,10 @@ async fn the_pane_resizes_its_sessions_with_the_layout() {
     let first = TermSize { cols: 52, rows: 21 };
     assert_eq!(far.next().await, SessionInput::Resize(first));
     let size_of = |a: &App| {
-        a.terminal
-            .active_tab()
-            .map(|t| t.emulator().screen().size())
+        a.terminal.active_tab().map(|t| {
+            let s = t.emulator().size();
+            (s.rows, s.cols)
+        })
     };
     assert_eq!(size_of(&a), Some((21, 52)));
     // Moving the split and zooming resize it; an unchanged layout sends nothing.
@@ -431,6 +432,24 @@ async fn output_wakes_the_ui_once_per_frame_however_much_arrives() {
 }
 
 #[tokio::test]
+async fn a_synchronized_update_left_open_is_shown_after_its_deadline() {
+    let (mut a, list) = listed();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (t, far) = fake_tab(&list[0], SessionKind::Shell, a.terminal.size, tx);
+    a.terminal.add(t);
+    far.write(b"before\r\n").await;
+    until("the first line", || screen_of(&a).contains("before")).await;
+    assert!(a.terminal.take_dirty());
+    while rx.try_recv().is_ok() {}
+    // The program begins an update and goes quiet: the held text is not drawn yet, and the
+    // reader releases it by itself (and wakes the UI) once the update's deadline passes.
+    far.write(b"\x1b[?2026hheld back").await;
+    until("the held text", || screen_of(&a).contains("held back")).await;
+    until("the wake-up for it", || !rx.is_empty()).await;
+    assert!(matches!(rx.try_recv(), Ok(AppEvent::TerminalOutput)));
+}
+
+#[tokio::test]
 async fn pastes_scrollback_and_typing_back_to_the_bottom() {
     let (mut a, list) = listed();
     let (tx, _rx) = mpsc::unbounded_channel();
@@ -445,7 +464,7 @@ async fn pastes_scrollback_and_typing_back_to_the_bottom() {
     until("bracketed paste on", || {
         a.terminal
             .active_tab()
-            .is_some_and(|t| t.emulator().screen().bracketed_paste())
+            .is_some_and(|t| t.emulator().bracketed_paste())
     })
     .await;
     a.handle_paste("ls\n");
@@ -460,7 +479,7 @@ async fn pastes_scrollback_and_typing_back_to_the_bottom() {
     let back = |a: &App| {
         a.terminal
             .active_tab()
-            .map_or(0, |t| t.emulator().screen().scrollback())
+            .map_or(0, |t| t.emulator().scrollback())
     };
     a.handle_key(KeyEvent::new(KeyCode::PageUp, KeyModifiers::SHIFT));
     assert_eq!(back(&a), 20, "a page is the pane's height less one");

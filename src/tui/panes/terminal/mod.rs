@@ -8,6 +8,7 @@
 //! (`tab`); this pane only draws the current screen (`render`) and sends keys, pastes and
 //! resizes, so nothing here waits on a session.
 
+pub mod emulator;
 pub mod keys;
 pub mod render;
 pub mod tab;
@@ -154,7 +155,7 @@ impl TerminalPane {
             let bracketed = {
                 let mut emu = t.emulator();
                 emu.scroll_to_bottom();
-                emu.screen().bracketed_paste()
+                emu.bracketed_paste()
             };
             t.send(SessionInput::Bytes(keys::encode_paste(text, bracketed)));
         }
@@ -220,7 +221,7 @@ impl Component for TerminalPane {
                 let app_cursor = {
                     let mut emu = t.emulator();
                     emu.scroll_to_bottom();
-                    emu.screen().application_cursor()
+                    emu.application_cursor()
                 };
                 if let Some(bytes) = keys::encode(&key, app_cursor) {
                     t.send(SessionInput::Bytes(bytes));
@@ -273,7 +274,7 @@ impl Component for TerminalPane {
         }
         let scrolled = self
             .active_tab()
-            .map(|t| t.emulator().screen().scrollback())
+            .map(|t| t.emulator().scrollback())
             .unwrap_or(0);
         if scrolled > 0 {
             title.push(Span::styled(format!(" ↑{scrolled} "), st.warn));
@@ -307,13 +308,7 @@ impl Component for TerminalPane {
             Some(t) => {
                 f.render_widget(block, area);
                 let emu = t.emulator();
-                render::draw_screen(
-                    emu.screen(),
-                    f.buffer_mut(),
-                    inner,
-                    st.base,
-                    focused && self.typing,
-                );
+                render::draw_screen(&emu, f.buffer_mut(), inner, st.base, focused && self.typing);
             }
         }
     }

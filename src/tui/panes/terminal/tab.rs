@@ -18,56 +18,14 @@ use crate::sandbox::{
 };
 use crate::tui::event::AppEvent;
 
-/// Lines of scrollback each tab keeps. vt100 stores 32 bytes a cell, so a 200-column tab's
-/// full scrollback is about 13 MB; at 5000 lines (32 MB) parsing was measured 2–4× slower
-/// here (the rows no longer fit the caches), see docs/performance.md.
+pub use super::emulator::Emulator;
+
+/// Lines of scrollback each tab keeps. A cell takes 24 bytes, so a 200-column tab's full
+/// scrollback is about 10 MB (allocated as it fills), see docs/performance.md.
 pub const SCROLLBACK: usize = 2000;
 
 /// Most bytes parsed under one hold of the emulator lock.
 const LOCK_SLICE: usize = 4096;
-
-/// The terminal emulator behind a tab: a vt100 screen with scrollback. A thin wrapper so the
-/// pane (and the benchmark) depend on these few operations only, and the emulator can be
-/// swapped (alacritty_terminal, for reflow and search) without touching the pane.
-pub struct Emulator {
-    parser: vt100::Parser,
-}
-
-impl Emulator {
-    pub fn new(size: TermSize, scrollback: usize) -> Emulator {
-        Emulator {
-            parser: vt100::Parser::new(size.rows.max(1), size.cols.max(1), scrollback),
-        }
-    }
-
-    /// Feeds program output.
-    pub fn process(&mut self, bytes: &[u8]) {
-        self.parser.process(bytes);
-    }
-
-    pub fn resize(&mut self, size: TermSize) {
-        self.parser
-            .screen_mut()
-            .set_size(size.rows.max(1), size.cols.max(1));
-    }
-
-    pub fn screen(&self) -> &vt100::Screen {
-        self.parser.screen()
-    }
-
-    /// Scrolls the view `delta` lines into the scrollback (negative: back towards the live
-    /// screen); clamped to what there is.
-    pub fn scroll(&mut self, delta: isize) {
-        let now = self.parser.screen().scrollback();
-        let to = now.saturating_add_signed(delta);
-        self.parser.screen_mut().set_scrollback(to);
-    }
-
-    /// Back to the live screen.
-    pub fn scroll_to_bottom(&mut self) {
-        self.parser.screen_mut().set_scrollback(0);
-    }
-}
 
 /// What the reader task and the UI share.
 pub struct TabShared {
@@ -151,10 +109,24 @@ impl TabHandle {
                 }
             };
             let end = loop {
-                match output.recv().await {
+                // Output held by an unfinished synchronized update is shown once its
+                // deadline passes even when the program then goes quiet.
+                let deadline = lock(&reader.emulator).sync_deadline();
+                let next = match deadline {
+                    None => output.recv().await,
+                    Some(at) => match tokio::time::timeout_at(at.into(), output.recv()).await {
+                        Ok(next) => next,
+                        Err(_) => {
+                            lock(&reader.emulator).flush_sync();
+                            wake(&reader);
+                            continue;
+                        }
+                    },
+                };
+                match next {
                     Some(SessionOutput::Bytes(bytes)) => {
                         // The lock is taken per slice so a frame never waits for a big
-                        // chunk (vt100 parses short scrolling lines at a few MB/s).
+                        // chunk.
                         for slice in bytes.chunks(LOCK_SLICE) {
                             lock(&reader.emulator).process(slice);
                         }
