@@ -93,6 +93,7 @@ impl From<SandboxError> for ApiError {
             S::Ambiguous { .. } => (StatusCode::CONFLICT, "ambiguous"),
             S::NameTaken(_) => (StatusCode::CONFLICT, "name_taken"),
             S::NotRunning { .. } => (StatusCode::CONFLICT, "not_running"),
+            S::Creating(_) => (StatusCode::CONFLICT, "creating"),
             S::Unusable { .. } => (StatusCode::CONFLICT, "unusable"),
             S::InvalidName { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_name"),
             S::WorkingDir { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_working_dir"),
