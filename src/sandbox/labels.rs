@@ -67,6 +67,8 @@ pub struct SandboxInfo {
     pub name: String,
     pub profile: String,
     pub profile_hash: String,
+    /// The container's state (`running`, `exited`, ...), or `creating` while the sandbox's
+    /// create or restart has not finished (nothing but stopping it is allowed then).
     pub state: String,
     pub working_dir: String,
     pub created_at: String,
