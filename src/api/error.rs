@@ -266,6 +266,12 @@ mod tests {
             state: "exited".into(),
         });
         assert_eq!(e.status, StatusCode::CONFLICT);
+        let e = ApiError::from(SandboxError::Creating("dev".into()));
+        assert_eq!((e.status, e.code), (StatusCode::CONFLICT, "creating"));
+        assert_eq!(
+            e.message,
+            "sandbox dev is still being created; try again in a moment"
+        );
         let e = ApiError::from(SandboxError::Config(ConfigError::BuiltinReadOnly {
             name: "strict".into(),
         }));
