@@ -21,6 +21,7 @@ use std::path::Path;
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::pty::{Pty, WAIT};
 use common::{Lasso, assert_ok, code, text};
 use serde_json::Value;
 
@@ -123,7 +124,9 @@ fn listed(l: &Lasso, name: &str) -> Option<Value> {
 /// lock then holds the next create just before its end.
 fn warm_up(l: &Lasso) {
     let dir = l.work_path().to_str().unwrap().to_string();
-    let args = ["create", "minimal", "--dir", &dir, "--name", "warm", "--json"];
+    let args = [
+        "create", "minimal", "--dir", &dir, "--name", "warm", "--json",
+    ];
     let (out, v) = l.json(&args);
     assert_ok(&args, &out);
     assert_eq!(v["state"], "running", "{v}");
@@ -262,4 +265,43 @@ fn a_create_killed_half_way_leaves_a_sandbox_that_refuses_use_and_can_be_removed
     // Removable like any sandbox.
     assert_ok(&["stop", "half"], &l.run(&["stop", "half"]));
     assert!(listed(&l, "half").is_none(), "still listed after stop");
+}
+
+/// The TUI of another process shows the held create as `creating`, refuses `t` on it with the
+/// specific message (not "audit log is missing"), and shows it `running` once the create
+/// returns, without a key press (no engine event marks the end of a create: the TUI re-lists
+/// by itself while a sandbox is creating).
+#[test]
+fn the_tui_shows_another_process_create_as_creating_then_running() {
+    let Some(l) =
+        Lasso::with_engine("the_tui_shows_another_process_create_as_creating_then_running")
+    else {
+        return;
+    };
+    warm_up(&l);
+    let lock = SystemLogLock::take(&l.home_path());
+    let mut tui = Pty::lasso(&l, &["tui"], 160, 40);
+    tui.wait_screen("No sandboxes yet", WAIT);
+    // Only the sandboxes pane on screen (the audit pane would name the sandbox too).
+    tui.send("z");
+    let mut child = Creating::start(&l, "tuic");
+    let seen = wait_listed_creating(&l, &mut child, "tuic");
+    wait_create_entry(&mut child, &seen);
+    let row = |state: &'static str| {
+        move |s: &str| {
+            s.lines()
+                .any(|line| line.contains("tuic") && line.contains(state))
+        }
+    };
+    tui.wait_screen_for(row("creating"), "tuic listed as creating", WAIT);
+    tui.send("t");
+    tui.wait_screen(&format!("sandbox tuic {CREATING_ERROR}"), WAIT);
+    child.assert_still_running();
+
+    drop(lock);
+    let (ok, stdout, stderr) = child.finish();
+    assert!(ok, "create failed:\nstdout: {stdout}\nstderr: {stderr}");
+    tui.wait_screen_for(row("running"), "tuic listed as running", WAIT);
+    tui.send("q");
+    assert_eq!(tui.wait(WAIT), 0);
 }

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::creating::CreateMarker;
 use super::error::SandboxError;
 use super::events::Event;
-use super::creating::CreateMarker;
 use super::guard::{self, GuardPolicyFile, RunDir};
 use super::images::{self, ImageProgress};
 use super::labels::{self, SandboxInfo};

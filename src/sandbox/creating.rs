@@ -113,7 +113,7 @@ pub(crate) fn creation_of(run_dir: &str) -> Creation {
             ));
         }
     };
-    classify(Marker::parse(&text), &path, |pid| process_start(pid))
+    classify(Marker::parse(&text), &path, process_start)
 }
 
 /// The pure part of [`creation_of`]: `start_of(pid)` is the live process's start time.
@@ -238,7 +238,15 @@ mod tests {
         ] {
             assert_eq!(Marker::parse(&m.render()), Some(m));
         }
-        for bad in ["", "pid", "pid 1", "pid x 2", "pid 1 2 3", "abandoned now", "done"] {
+        for bad in [
+            "",
+            "pid",
+            "pid 1",
+            "pid x 2",
+            "pid 1 2 3",
+            "abandoned now",
+            "done",
+        ] {
             assert_eq!(Marker::parse(bad), None, "{bad:?}");
         }
     }

@@ -41,8 +41,8 @@ mod system_check;
 /// A resource sample of a sandbox ([`SandboxService::sample_stats`]).
 pub use crate::runtime::StatsSample;
 pub use admin::Verification;
-pub use creating::CREATING;
 pub use api_keys::{ApiKeyRecord, ApiKeySet, ApiKeyStore, KEY_PREFIX, constant_time_eq};
+pub use creating::CREATING;
 pub use error::SandboxError;
 pub use events::{Event, EventBus};
 pub use files::{FileRead, FileWritten, MAX_FILE_BYTES};

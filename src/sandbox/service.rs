@@ -277,9 +277,8 @@ impl SandboxService {
             .map(|c| {
                 // The marker is read on every call (also from a cached listing): a create
                 // in any process shows as `creating` until it has finished.
-                let creation = creating::creation_of(
-                    c.labels.get(labels::RUN_DIR).map_or("", String::as_str),
-                );
+                let creation =
+                    creating::creation_of(c.labels.get(labels::RUN_DIR).map_or("", String::as_str));
                 let state = creating::listed_state(&state_name(&c.state), &creation);
                 let mut info = SandboxInfo::from_labels(
                     &c.id,

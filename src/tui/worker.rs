@@ -508,7 +508,10 @@ mod tests {
     fn the_list_is_polled_quickly_only_while_a_sandbox_is_creating() {
         use crate::tui::tests::sandbox;
         assert_eq!(next_list_wait(&[]), SAFETY_REFRESH);
-        let settled = vec![sandbox(0, "running", "strict", 5), sandbox(1, "exited", "strict", 9)];
+        let settled = vec![
+            sandbox(0, "running", "strict", 5),
+            sandbox(1, "exited", "strict", 9),
+        ];
         assert_eq!(next_list_wait(&settled), SAFETY_REFRESH);
         let mut busy = settled;
         busy.push(sandbox(2, crate::sandbox::CREATING, "strict", 1));
