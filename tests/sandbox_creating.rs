@@ -212,6 +212,15 @@ fn a_sandbox_is_listed_as_creating_until_its_create_returns_and_refuses_use_mean
     refused(&l.run(&["exec", "mid", "--", "echo", "hi"]), "exec", &want);
     refused(&l.run(&["restart", "mid"]), "restart", &want);
     refused(&l.run(&["mode", "mid", "observe"]), "mode", &want);
+    // `attach` needs a terminal: the same answer through the terminal-session path.
+    let mut attach = Pty::lasso(&l, &["attach", "mid"], 120, 30);
+    attach.wait_screen(&want, WAIT);
+    assert_ne!(
+        attach.wait(WAIT),
+        0,
+        "attach to a sandbox being created exited 0"
+    );
+    drop(attach);
     child.assert_still_running();
 
     drop(lock);
