@@ -93,6 +93,7 @@ impl From<SandboxError> for ApiError {
             S::Ambiguous { .. } => (StatusCode::CONFLICT, "ambiguous"),
             S::NameTaken(_) => (StatusCode::CONFLICT, "name_taken"),
             S::NotRunning { .. } => (StatusCode::CONFLICT, "not_running"),
+            S::Creating(_) => (StatusCode::CONFLICT, "creating"),
             S::Unusable { .. } => (StatusCode::CONFLICT, "unusable"),
             S::InvalidName { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_name"),
             S::WorkingDir { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_working_dir"),
@@ -265,6 +266,12 @@ mod tests {
             state: "exited".into(),
         });
         assert_eq!(e.status, StatusCode::CONFLICT);
+        let e = ApiError::from(SandboxError::Creating("dev".into()));
+        assert_eq!((e.status, e.code), (StatusCode::CONFLICT, "creating"));
+        assert_eq!(
+            e.message,
+            "sandbox dev is still being created; try again in a moment"
+        );
         let e = ApiError::from(SandboxError::Config(ConfigError::BuiltinReadOnly {
             name: "strict".into(),
         }));

@@ -141,7 +141,7 @@ impl Metrics {
         );
         if let Some(list) = sandboxes {
             let mut by_state: BTreeMap<&str, u64> = BTreeMap::new();
-            for s in ["running", "exited", "created", "paused"] {
+            for s in ["running", "creating", "exited", "created", "paused"] {
                 by_state.insert(s, 0);
             }
             for s in list {

@@ -1,10 +1,12 @@
 //! The create flow: profile → gate check → network and OCI runtime → image → hardened
 //! container with labels → self-test from inside → audit → event. Any failure after the
-//! container exists removes it before the error is returned.
+//! container exists removes it before the error is returned. Until the very end the
+//! sandbox is listed as `creating` (a marker in its run directory, see `creating.rs`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::creating::CreateMarker;
 use super::error::SandboxError;
 use super::events::Event;
 use super::guard::{self, GuardPolicyFile, RunDir};
@@ -219,13 +221,22 @@ impl SandboxService {
         spec.guard = Some(run.mounts(guard_binary));
 
         // From here on, every failure removes what was made (run dir, container).
-        let prepared = run.create().and_then(|()| {
-            GuardPolicyFile::new(&profile, &container_name, &network).write_to(&run.policy_dir())
-        });
-        if let Err(e) = prepared {
-            run.remove();
-            return Err(e);
-        }
+        // The creation marker goes in before the container exists: from its first listing
+        // until the end of this function, every lasso process shows it as `creating`.
+        let prepared = run
+            .create()
+            .and_then(|()| {
+                GuardPolicyFile::new(&profile, &container_name, &network)
+                    .write_to(&run.policy_dir())
+            })
+            .and_then(|()| CreateMarker::begin(run.root()));
+        let marker = match prepared {
+            Ok(marker) => marker,
+            Err(e) => {
+                run.remove();
+                return Err(e);
+            }
+        };
         // At most two attempts: with the engine's default seccomp profile, and, only when that
         // profile blocks the guard's system calls, with lasso's (the default plus exactly those).
         let (container, report) = loop {
@@ -302,8 +313,7 @@ impl SandboxService {
         }
         // The sandbox starts in its profile's mode; `lasso mode` changes it (see mode.rs).
         if let Err(e) = super::mode::write_mode(&self.options.home, &spec.name, mode) {
-            let _ = engine.remove_sandbox(&container, None).await;
-            return Err(e);
+            return Err(fail(e).await);
         }
 
         let mut info = SandboxInfo::from_labels(
@@ -354,7 +364,18 @@ impl SandboxService {
         .detail("name", name.clone())
         .detail("restart", restart)
         .detail("audit_log", audit_log.display().to_string());
-        self.record(&self.system_log_path()?, system)?;
+        let recorded = self
+            .system_log_path()
+            .and_then(|system_log| self.record(&system_log, system));
+        if let Err(e) = recorded {
+            return Err(fail(e).await);
+        }
+        // The last step: from now on every process lists it with the engine's state. This
+        // process's own listeners re-list on the event below, which therefore comes after.
+        if let Err(e) = marker.finish(&name) {
+            self.record_failed_create(&audit_log, &actor, &id, &name, &e.to_string());
+            return Err(fail(e).await);
+        }
         self.events.publish(Event::SandboxCreated {
             id,
             name,

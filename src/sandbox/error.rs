@@ -42,6 +42,10 @@ pub enum SandboxError {
     Unusable { id: String, reason: String },
     #[error("sandbox `{id}` is not running (state: {state}); stop it with `lasso stop {id}`")]
     NotRunning { id: String, state: String },
+    /// The sandbox's create (or restart) has not finished (state `creating`, see
+    /// `creating.rs`); only stopping it is allowed meanwhile.
+    #[error("sandbox {0} is still being created; try again in a moment")]
+    Creating(String),
     /// A terminal session was refused by policy (a raw shell the profile does not permit);
     /// audited as `blocked`.
     #[error("terminal session refused: {0}")]

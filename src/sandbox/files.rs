@@ -127,6 +127,8 @@ impl SandboxService {
         actor: &str,
     ) -> Result<FileRead, SandboxError> {
         let info = self.get(query).await?;
+        // Before anything is audited: a sandbox being created has no log entries yet.
+        info.require_created()?;
         let limit = max_bytes.min(MAX_FILE_BYTES);
         let checked = self.check_file_path(&info, path, false);
         let shown = checked
@@ -162,6 +164,8 @@ impl SandboxService {
         actor: &str,
     ) -> Result<FileWritten, SandboxError> {
         let info = self.get(query).await?;
+        // Before anything is audited: a sandbox being created has no log entries yet.
+        info.require_created()?;
         let checked = self.check_file_path(&info, path, true);
         let shown = checked
             .as_ref()

@@ -67,6 +67,8 @@ pub struct SandboxInfo {
     pub name: String,
     pub profile: String,
     pub profile_hash: String,
+    /// The container's state (`running`, `exited`, ...), or `creating` while the sandbox's
+    /// create or restart has not finished (nothing but stopping it is allowed then).
     pub state: String,
     pub working_dir: String,
     pub created_at: String,
@@ -116,7 +118,8 @@ impl SandboxInfo {
                 ));
             }
         }
-        if state != "running" {
+        // A sandbox being created is not running yet by design, not by accident.
+        if state != "running" && state != super::creating::CREATING {
             problems.push(format!("the container is {state}, not running"));
         }
         let id = labels
@@ -155,6 +158,19 @@ impl SandboxInfo {
 
     pub fn is_usable(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// Its create (or restart) has not finished: only stopping it is allowed.
+    pub fn is_creating(&self) -> bool {
+        self.state == super::creating::CREATING
+    }
+
+    /// Refuses a sandbox whose create has not finished, with the error that says so.
+    pub(crate) fn require_created(&self) -> Result<(), super::error::SandboxError> {
+        if self.is_creating() {
+            return Err(super::error::SandboxError::Creating(self.name.clone()));
+        }
+        Ok(())
     }
 
     pub(crate) fn label(&self, key: &str) -> Option<&str> {

@@ -7,7 +7,8 @@
 //!   start → self-test probes from inside (fail closed) → audit `lifecycle/created` → event;
 //! * exec: gate → blocked: audit `violation` + event + decision → allowed: run with the
 //!   profile's timeout → audit `command` with exit code and duration → result;
-//! * list/status/stop/restart across every lasso process (restart: `restart.rs`);
+//! * list/status/stop/restart across every lasso process (restart: `restart.rs`); a sandbox
+//!   whose create has not finished is listed as `creating` (`creating.rs`);
 //! * live views for long-running front ends: engine events and resource samples (`live.rs`).
 //!
 //! Container labels are the registry's source of truth: every fact a later process needs
@@ -19,6 +20,7 @@
 mod admin;
 mod api_keys;
 mod create;
+mod creating;
 mod error;
 mod events;
 mod files;
@@ -40,6 +42,7 @@ mod system_check;
 pub use crate::runtime::StatsSample;
 pub use admin::Verification;
 pub use api_keys::{ApiKeyRecord, ApiKeySet, ApiKeyStore, KEY_PREFIX, constant_time_eq};
+pub use creating::CREATING;
 pub use error::SandboxError;
 pub use events::{Event, EventBus};
 pub use files::{FileRead, FileWritten, MAX_FILE_BYTES};

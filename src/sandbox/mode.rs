@@ -122,6 +122,7 @@ impl SandboxService {
         actor: &str,
     ) -> Result<ModeChange, SandboxError> {
         let info = self.get(query).await?;
+        info.require_created()?;
         if info.state != "running" {
             return Err(SandboxError::NotRunning {
                 id: info.name.clone(),

@@ -28,6 +28,8 @@ impl SandboxService {
         // the engine. The sandbox to restart is looked up fresh, never from the list cache.
         let _invalidate = super::service::InvalidateOnDrop(self);
         let info = super::service::resolve_query(self.list_fresh().await?, query)?;
+        // Replacing a container its creator still works on would pull it from under it.
+        info.require_created()?;
         let prepared = match self.prepare_restart(&info) {
             Ok(p) => p,
             Err(why) => {

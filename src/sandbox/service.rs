@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
+use super::creating;
 use super::error::SandboxError;
 use super::events::{Event, EventBus};
 use super::guard::RunDir;
@@ -274,7 +275,11 @@ impl SandboxService {
         let mut out: Vec<SandboxInfo> = found
             .iter()
             .map(|c| {
-                let state = state_name(&c.state);
+                // The marker is read on every call (also from a cached listing): a create
+                // in any process shows as `creating` until it has finished.
+                let creation =
+                    creating::creation_of(c.labels.get(labels::RUN_DIR).map_or("", String::as_str));
+                let state = creating::listed_state(&state_name(&c.state), &creation);
                 let mut info = SandboxInfo::from_labels(
                     &c.id,
                     &c.name,
@@ -286,7 +291,16 @@ impl SandboxService {
                 info.mode = self
                     .current_mode(&info)
                     .map_or_else(|e| format!("unknown ({e})"), |m| m.to_string());
-                if !info.audit_log.is_empty() && !Path::new(&info.audit_log).exists() {
+                if let creating::Creation::Abandoned(why) = &creation {
+                    info.problems
+                        .push(creating::abandoned_problem(why, &info.name));
+                }
+                // A create under way writes the log's first entries after the container
+                // starts: its absence then is expected, not a problem.
+                if !info.is_creating()
+                    && !info.audit_log.is_empty()
+                    && !Path::new(&info.audit_log).exists()
+                {
                     info.problems
                         .push(format!("its audit log {} is missing", info.audit_log));
                 }
@@ -348,8 +362,9 @@ impl SandboxService {
         Ok(self.gate_for(info)?.1.clone())
     }
 
-    /// The sandbox must be running and usable for anything to run in it.
+    /// The sandbox must be created, running and usable for anything to run in it.
     pub(super) fn require_running(info: &SandboxInfo) -> Result<(), SandboxError> {
+        info.require_created()?;
         if info.state != "running" {
             return Err(SandboxError::NotRunning {
                 id: info.name.clone(),

@@ -367,10 +367,13 @@ impl App {
                     .find(|s| s.id == id)
                     .map(|s| s.state.clone());
                 if let Some(state) = state.filter(|s| s != "running") {
-                    self.status = Some((
-                        format!("{name} is {state}: a terminal needs a running sandbox"),
-                        true,
-                    ));
+                    // The service's own words for a sandbox whose create has not finished.
+                    let why = if state == crate::sandbox::CREATING {
+                        crate::sandbox::SandboxError::Creating(name).to_string()
+                    } else {
+                        format!("{name} is {state}: a terminal needs a running sandbox")
+                    };
+                    self.status = Some((why, true));
                     return;
                 }
                 self.status = Some((format!("opening a {what}…"), false));

@@ -2,7 +2,8 @@
 //! whose answer comes back as an [`AppEvent`]; blocking file work (audit pages, verification,
 //! spool ingestion, the tail) runs on the blocking pool. The poller re-lists sandboxes on
 //! engine events (any lasso process's creates and stops), on this process's bus events and
-//! `r`, with a [`SAFETY_REFRESH`] instead of polling, and backs off while the engine is
+//! `r`, with a [`SAFETY_REFRESH`] instead of polling (except every [`CREATING_REFRESH`]
+//! while a sandbox is being created), and backs off while the engine is
 //! unreachable, so the engine going away is a status, never a crash. A sampler reads CPU and
 //! memory of the sandboxes on screen once a second, and nothing when none are shown.
 
@@ -27,6 +28,10 @@ use crate::sandbox::{
 /// How often the sandbox list is re-read when no event asked sooner (a missed event is
 /// corrected within this time).
 pub const SAFETY_REFRESH: Duration = Duration::from_secs(30);
+/// How often the list is re-read while a sandbox is `creating`: another process's create
+/// finishing raises no engine event (only its marker file goes), so it is polled for, and
+/// only while there is one.
+pub const CREATING_REFRESH: Duration = Duration::from_secs(1);
 /// The first wait after the engine did not answer; doubled up to [`MAX_BACKOFF`].
 pub const FIRST_RETRY: Duration = Duration::from_secs(2);
 /// How often guard spools are ingested and audit logs tailed (local files, cheap).
@@ -378,8 +383,9 @@ impl Worker {
                     *l = list.iter().map(|s| PathBuf::from(&s.audit_log)).collect();
                 }
                 known.clone_from(&list);
+                let wait = next_list_wait(&list);
                 self.send(AppEvent::Sandboxes(list));
-                (true, SAFETY_REFRESH)
+                (true, wait)
             }
             Err(error) => {
                 if *was_up != Some(false) {
@@ -399,8 +405,9 @@ impl Worker {
 
     /// Ingests the guard spools of the known sandboxes and tails the audit logs.
     async fn tail_once(&self, tail: AuditTail, known: &[SandboxInfo]) -> AuditTail {
-        // The guard's records reach the chain (and the alerts) through here.
-        for info in known {
+        // The guard's records reach the chain (and the alerts) through here; a sandbox being
+        // created is left to its creator, whose probes are its log's first entries.
+        for info in known.iter().filter(|s| !s.is_creating()) {
             let (svc, info) = (self.svc.clone(), info.clone());
             if let Ok(Err(e)) = tokio::task::spawn_blocking(move || svc.ingest_spool(&info)).await {
                 self.log.warn(&format!("spool ingestion: {e}"));
@@ -473,6 +480,15 @@ impl Worker {
     }
 }
 
+/// When to re-list after a successful listing.
+fn next_list_wait(list: &[SandboxInfo]) -> Duration {
+    if list.iter().any(SandboxInfo::is_creating) {
+        CREATING_REFRESH
+    } else {
+        SAFETY_REFRESH
+    }
+}
+
 async fn recv_live(live: &mut Option<mpsc::Receiver<LiveEvent>>) -> Option<LiveEvent> {
     match live {
         Some(rx) => rx.recv().await,
@@ -487,6 +503,20 @@ mod tests {
     use crate::config::{LassoHome, Settings};
     use crate::runtime::{ConnectOptions, EngineKind};
     use crate::sandbox::ServiceOptions;
+
+    #[test]
+    fn the_list_is_polled_quickly_only_while_a_sandbox_is_creating() {
+        use crate::tui::tests::sandbox;
+        assert_eq!(next_list_wait(&[]), SAFETY_REFRESH);
+        let settled = vec![
+            sandbox(0, "running", "strict", 5),
+            sandbox(1, "exited", "strict", 9),
+        ];
+        assert_eq!(next_list_wait(&settled), SAFETY_REFRESH);
+        let mut busy = settled;
+        busy.push(sandbox(2, crate::sandbox::CREATING, "strict", 1));
+        assert_eq!(next_list_wait(&busy), CREATING_REFRESH);
+    }
 
     async fn next_matching(
         rx: &mut mpsc::UnboundedReceiver<AppEvent>,

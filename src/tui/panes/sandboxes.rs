@@ -386,7 +386,7 @@ impl Component for SandboxesPane {
             .map(|s| {
                 let state_style = if s.state == "running" && s.problems.is_empty() {
                     st.ok
-                } else if s.state == "running" {
+                } else if s.state == "running" || s.is_creating() {
                     st.warn
                 } else {
                     st.danger

@@ -12,7 +12,7 @@ use crate::audit::{EntryKind, Outcome};
 use crate::config::{ProfileInfo, ProfileSource};
 use crate::sandbox::{CheckItem, CheckReport, CheckStatus};
 use crate::tui::event::{
-    AppEvent, AuditPageData, BrowsedEntry, ChainStatus, Connection, SandboxStats,
+    AppEvent, AuditPageData, BrowsedEntry, ChainStatus, Connection, Intent, SandboxStats,
 };
 use crate::tui::render_to_buffer;
 
@@ -352,4 +352,43 @@ fn every_theme_styles_the_screen() {
     );
     assert_eq!(text(&dark), text(&light));
     assert_ne!(dark, light);
+}
+
+/// A sandbox whose create has not finished (here or in another lasso process): listed as
+/// `creating` in the theme's warn colour; `t` on it says so instead of trying to open.
+#[test]
+fn creating_sandbox() {
+    let mut a = app();
+    connected(&mut a);
+    let mut list = sandboxes(2);
+    list.push(sandbox(2, crate::sandbox::CREATING, "strict", 3));
+    assert!(list[2].is_usable() && list[2].is_creating());
+    a.on_event(AppEvent::Sandboxes(list));
+    // Not selected (the highlight would restyle it): the state cell is in the warn colour.
+    let buf = render_to_buffer(&a, 110, 24);
+    let cell = (0..buf.area.height)
+        .flat_map(|y| (0..buf.area.width).map(move |x| (x, y)))
+        .find(|&(x, y)| {
+            let word: String = (x..x + 8)
+                .filter_map(|cx| buf.cell((cx, y)).map(|c| c.symbol().to_string()))
+                .collect();
+            word == "creating"
+        });
+    let Some((x, y)) = cell else {
+        panic!("no `creating` cell:\n{}", text(&buf))
+    };
+    assert_eq!(buf.cell((x, y)).map(|c| c.fg), styles("dark").warn.fg);
+    // Oldest first: the one being created is the last row.
+    a.handle_key(ch('G'));
+    let out = a.handle_key(ch('t'));
+    assert!(
+        !out.iter().any(|i| matches!(i, Intent::OpenTerminal { .. })),
+        "no terminal is opened on a sandbox being created: {out:?}"
+    );
+    let screen = shot(&a, 110, 24);
+    assert!(
+        screen.contains("sandbox agent-002 is still being created; try again in a moment"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("sandboxes_creating", screen);
 }
