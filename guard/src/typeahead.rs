@@ -295,23 +295,34 @@ mod tests {
                 }
             }
             assert!(Instant::now() < deadline, "{start:?} never came: {seen:?}");
-            let mut chunk = [0u8; 4096];
-            // SAFETY: `chunk` is valid for writes of its whole length.
-            let n = unsafe { libc::read(fd, chunk.as_mut_ptr().cast(), chunk.len()) };
-            assert!(n > 0, "read: {}", std::io::Error::last_os_error());
-            seen.extend_from_slice(&chunk[..n as usize]);
+            read_some(fd, seen);
         }
+    }
+
+    /// Reads what is there within a second (never blocks longer, so a broken hand-back
+    /// fails the test at its deadline instead of hanging it).
+    fn read_some(fd: RawFd, seen: &mut Vec<u8>) {
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        if unsafe { libc::poll(&mut p, 1, 1000) } <= 0 {
+            return;
+        }
+        let mut chunk = [0u8; 4096];
+        // SAFETY: `chunk` is valid for writes of its whole length.
+        let n = unsafe { libc::read(fd, chunk.as_mut_ptr().cast(), chunk.len()) };
+        assert!(n > 0, "read: {}", std::io::Error::last_os_error());
+        seen.extend_from_slice(&chunk[..n as usize]);
     }
 
     fn wait_for(fd: RawFd, seen: &mut Vec<u8>, needle: &[u8]) {
         let deadline = Instant::now() + Duration::from_secs(60);
         while find(seen, needle).is_none() {
             assert!(Instant::now() < deadline, "{needle:?} never came: {seen:?}");
-            let mut chunk = [0u8; 4096];
-            // SAFETY: `chunk` is valid for writes of its whole length.
-            let n = unsafe { libc::read(fd, chunk.as_mut_ptr().cast(), chunk.len()) };
-            assert!(n > 0, "read: {}", std::io::Error::last_os_error());
-            seen.extend_from_slice(&chunk[..n as usize]);
+            read_some(fd, seen);
         }
     }
 
