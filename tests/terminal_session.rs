@@ -345,12 +345,13 @@ async fn raw_shell_runs_under_the_guard_and_denials_are_recorded() {
     verify(&l, &log);
 }
 
-/// A profile with `sleep`, so a program can run for a while without reading its terminal.
+/// A profile with `sleep`, so a program can run for a while without reading its terminal,
+/// and `env`.
 fn sleep_profile(l: &Lasso) -> String {
     write_project_profile(
         l.work_path(),
         "typeahead",
-        "extends = \"minimal\"\n[commands]\nwhitelist_add = [\"sleep\"]\n",
+        "extends = \"minimal\"\n[commands]\nwhitelist_add = [\"sleep\", \"env\"]\n",
     )
 }
 
@@ -408,6 +409,10 @@ async fn typed_ahead_lines_come_back_gated_and_audited() {
     t.send(b"done\r").await;
     at = t.expect_from(at, "done\r\n").await;
     at = t.expect_from(at, "half-done\r\n").await;
+    at = t.expect_from(at, "lasso:typea$ ").await;
+    // The key that authenticates the hand-back never reaches the program.
+    t.send(b"env\r").await;
+    at = t.expect_from(at, "LASSO_EXEC_ID=").await;
     t.expect_from(at, "lasso:typea$ ").await;
     t.send(b"\x04").await;
     t.ended().await;
@@ -426,6 +431,7 @@ async fn typed_ahead_lines_come_back_gated_and_audited() {
             "command echo ahead-free-marker",
             "violation rm -rf /workspace",
             "command echo half-done",
+            "command env",
         ],
         "{all:?}"
     );
@@ -449,6 +455,15 @@ async fn typed_ahead_lines_come_back_gated_and_audited() {
         .unwrap();
     assert_eq!(sleep["detail"]["exit_code"], 0, "{sleep}");
     assert!(!sleep.to_string().contains("lasso-typeahead"), "{sleep}");
+    let env = all
+        .iter()
+        .find(|e| e["type"] == "command" && e["target"] == "env")
+        .unwrap();
+    let out = env["detail"]["output"].as_str().unwrap();
+    assert!(
+        out.contains("LASSO_EXEC_ID=") && !out.contains("LASSO_TYPEAHEAD_KEY"),
+        "{env}"
+    );
     verify(&l, &log);
 }
 

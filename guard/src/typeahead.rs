@@ -47,9 +47,20 @@ pub fn take_key() -> Result<String, String> {
     let key = std::env::var(KEY_ENV).map_err(|_| {
         format!("--typeahead needs the frame key in {KEY_ENV} (set by lasso for each run)")
     })?;
-    // SAFETY: the guard is single-threaded (it never spawns threads), so no other thread can
-    // read the environment concurrently.
-    unsafe { std::env::remove_var(KEY_ENV) };
+    // Overwrite the value where it lives, then unset it: the initial environment block stays
+    // in memory (it is what /proc/<pid>/environ shows) and the forked child, dumpable again
+    // until its execve, would otherwise carry the key in it.
+    // SAFETY: the guard is single-threaded (it never spawns threads), so nothing reads the
+    // environment concurrently; getenv returns the NUL-terminated value inside the process's
+    // own writable environment strings, and we write only within its length.
+    unsafe {
+        let name = c"LASSO_TYPEAHEAD_KEY";
+        let value = libc::getenv(name.as_ptr());
+        if !value.is_null() {
+            std::ptr::write_bytes(value.cast::<u8>(), b'0', libc::strlen(value));
+        }
+        std::env::remove_var(KEY_ENV);
+    }
     if !valid_key(&key) {
         return Err(format!(
             "{KEY_ENV} must be 32 to 128 lowercase hex digits (got {} characters)",
@@ -256,6 +267,11 @@ mod tests {
         assert!(!valid_key(&KEY.to_uppercase().replace('0', "A")));
         assert!(!valid_key(&format!("{KEY};x")));
         assert!(!valid_key(&"a".repeat(129)));
+    }
+
+    #[test]
+    fn the_key_name_matches_the_scrubbed_one() {
+        assert_eq!(c"LASSO_TYPEAHEAD_KEY".to_str().unwrap(), KEY_ENV);
     }
 
     #[test]
