@@ -219,22 +219,26 @@ impl SandboxService {
         };
         let profile = &compiled.1;
         let limit = std::time::Duration::from_secs(u64::from(profile.terminal.max_session_seconds));
-        let key = match typeahead::new_key() {
-            Ok(k) => k,
-            Err(e) => {
-                let msg = format!(
-                    "lasso: cannot generate the key that protects typed-ahead input ({e}); \
-                     the line did not run\r\n"
-                );
-                return self.say(s, &msg).await;
+        let mut req = ExecRequest::new(argv).timeout(limit).guarded(true);
+        let key = if typeahead::supported(&s.info) {
+            match typeahead::new_key() {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    let msg = format!(
+                        "lasso: cannot generate the key that protects typed-ahead input \
+                         ({e}); the line did not run\r\n"
+                    );
+                    return self.say(s, &msg).await;
+                }
             }
+        } else {
+            None
         };
-        let req = ExecRequest::new(argv)
-            .timeout(limit)
-            .guarded(true)
-            .typeahead(&key);
+        if let Some(k) = &key {
+            req = req.typeahead(k);
+        }
         let ran = self
-            .run_program(s, &req, std::mem::take(typed_ahead), Some(&key))
+            .run_program(s, &req, std::mem::take(typed_ahead), key.as_deref())
             .await;
         let log = PathBuf::from(&s.info.audit_log);
         let ingested = self.ingest_spool(&s.info);

@@ -9,6 +9,15 @@
 //! `ready`. Frames must carry this run's key, which only lasso and the guard know, so a
 //! program that prints frame-shaped text shows just that text and cannot inject keys.
 //! Whatever comes back is fed to the editor and gated like typing; nothing runs ungated.
+//!
+//! A sandbox keeps the guard of the lasso build that created it (content-addressed, see
+//! `sandbox/guard.rs`), which may predate `--typeahead`: only where the container's guard
+//! label names this build's guard is the hand-back requested ([`supported`]); elsewhere REPL
+//! programs run as before and keys they leave unread are lost.
+
+use crate::sandbox::SandboxInfo;
+use crate::sandbox::guard::guard_digest;
+use crate::sandbox::labels;
 
 /// Start of a guard frame, before the key.
 const FRAME_START: &[u8] = b"\x1b_lasso-typeahead;";
@@ -20,6 +29,13 @@ const ST: &[u8] = b"\x1b\\";
 const MAX_INPUT: usize = 64 << 10;
 /// Longest frame body accepted (a `data` frame is hex, twice the input).
 const MAX_BODY: usize = 2 * MAX_INPUT + 64;
+
+/// Whether the sandbox runs this build's guard, which knows `--typeahead`.
+pub(super) fn supported(info: &SandboxInfo) -> bool {
+    info.labels
+        .get(labels::GUARD)
+        .is_some_and(|d| *d == guard_digest())
+}
 
 /// A fresh random key for one run (16 bytes from the OS, as hex).
 pub(super) fn new_key() -> Result<String, getrandom::Error> {
@@ -158,6 +174,20 @@ mod tests {
         }
         shown.extend(s.finish());
         (shown, frames)
+    }
+
+    #[test]
+    fn only_this_builds_guard_is_asked_for_the_hand_back() {
+        let info = |guard: Option<String>| {
+            let mut l = std::collections::BTreeMap::new();
+            if let Some(g) = guard {
+                l.insert(labels::GUARD.to_string(), g);
+            }
+            SandboxInfo::from_labels("c1", "lasso-x", "img", "running", "docker", l)
+        };
+        assert!(supported(&info(Some(guard_digest()))));
+        assert!(!supported(&info(Some("0".repeat(64)))));
+        assert!(!supported(&info(None)));
     }
 
     #[test]
