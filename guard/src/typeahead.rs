@@ -233,6 +233,9 @@ fn read_until(fd: RawFd, marker: &[u8], deadline: Instant) -> Result<Vec<u8>, St
             if n < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
                 continue;
             }
+            // Readable yet nothing to read (hung up) or an error such as EIO (not the
+            // terminal's foreground any more): nothing more will come.
+            break;
         }
         if p.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
             break;
