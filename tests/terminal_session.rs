@@ -344,3 +344,165 @@ async fn raw_shell_runs_under_the_guard_and_denials_are_recorded() {
     assert_eq!(ended["detail"]["exit_code"], 3, "{ended}");
     verify(&l, &log);
 }
+
+/// A profile with `sleep`, so a program can run for a while without reading its terminal,
+/// and `env`.
+fn sleep_profile(l: &Lasso) -> String {
+    write_project_profile(
+        l.work_path(),
+        "typeahead",
+        "extends = \"minimal\"\n[commands]\nwhitelist_add = [\"sleep\", \"env\"]\n",
+    )
+}
+
+fn command_entries(all: &[Value]) -> Vec<String> {
+    all.iter()
+        .filter(|e| e["type"] == "command" || e["type"] == "violation")
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["type"].as_str().unwrap(),
+                e["target"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// Keys typed while a program runs that it never reads come back to the REPL after it ends,
+/// like a real terminal's typeahead: a whole line runs (gated, audited, after the program),
+/// a blocked one is refused with a violation, a half-typed one is still being edited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_ahead_lines_come_back_gated_and_audited() {
+    let Some(l) = with_engine("typed_ahead_lines_come_back_gated_and_audited") else {
+        return;
+    };
+    let profile = sleep_profile(&l);
+    let info = create(&l, &profile, "typea");
+    let log = info["audit_log"].as_str().unwrap().to_string();
+    std::fs::write(l.work_path().join("victim"), "x").unwrap();
+    let svc = service(&l);
+    let s = svc
+        .open_terminal("typea", SessionKind::Repl, "test", SIZE)
+        .await
+        .unwrap();
+    let mut t = Screen::new(s);
+    let mut at = t.expect_from(0, "lasso:typea$ ").await;
+    // Typed right after the line: whatever the timing, these reach the sleep's terminal
+    // (or the REPL once the sleep is over), never a program that reads them.
+    t.send(b"sleep 2\r").await;
+    t.send(b"echo ahead-free-marker\r").await;
+    t.send(b"rm -rf /workspace\r").await;
+    t.send(b"echo half-").await;
+    // The typed-ahead line runs after the sleep, from a fresh prompt, with its own output.
+    // (Each program's terminal echoes the keys still queued when it starts, as it passes
+    // them on; none of those contains the marker.)
+    at = t
+        .expect_from(at, "lasso:typea$ echo ahead-free-marker\r\n")
+        .await;
+    at = t.expect_from(at, "ahead-free-marker\r\n").await;
+    at = t
+        .expect_from(at, "lasso:typea$ rm -rf /workspace\r\n")
+        .await;
+    at = t.expect_from(at, "blocked by ").await;
+    // The half-typed line is back in the editor: finish it.
+    at = t.expect_from(at, "lasso:typea$ echo half-").await;
+    t.send(b"done\r").await;
+    at = t.expect_from(at, "done\r\n").await;
+    at = t.expect_from(at, "half-done\r\n").await;
+    at = t.expect_from(at, "lasso:typea$ ").await;
+    // The key that authenticates the hand-back never reaches the program.
+    t.send(b"env\r").await;
+    at = t.expect_from(at, "LASSO_EXEC_ID=").await;
+    t.expect_from(at, "lasso:typea$ ").await;
+    t.send(b"\x04").await;
+    t.ended().await;
+    assert!(
+        !t.text().contains("lasso-typeahead"),
+        "a hand-back frame reached the screen: {:?}",
+        t.text()
+    );
+    assert!(l.work_path().join("victim").exists(), "rm ran");
+
+    let all = entries(&log);
+    assert_eq!(
+        command_entries(&all),
+        vec![
+            "command sleep 2",
+            "command echo ahead-free-marker",
+            "violation rm -rf /workspace",
+            "command echo half-done",
+            "command env",
+        ],
+        "{all:?}"
+    );
+    let ahead = all
+        .iter()
+        .find(|e| e["type"] == "command" && e["target"] == "echo ahead-free-marker")
+        .unwrap();
+    assert_eq!(ahead["outcome"], "success", "{ahead}");
+    assert_eq!(ahead["detail"]["tty"], true, "{ahead}");
+    assert!(
+        ahead["detail"]["output"]
+            .as_str()
+            .unwrap()
+            .contains("ahead-free-marker"),
+        "{ahead}"
+    );
+    // The sleep's own output excerpt holds the echo of the keys, never a frame.
+    let sleep = all
+        .iter()
+        .find(|e| e["type"] == "command" && e["target"] == "sleep 2")
+        .unwrap();
+    assert_eq!(sleep["detail"]["exit_code"], 0, "{sleep}");
+    assert!(!sleep.to_string().contains("lasso-typeahead"), "{sleep}");
+    let env = all
+        .iter()
+        .find(|e| e["type"] == "command" && e["target"] == "env")
+        .unwrap();
+    let out = env["detail"]["output"].as_str().unwrap();
+    assert!(
+        out.contains("LASSO_EXEC_ID=") && !out.contains("LASSO_TYPEAHEAD_KEY"),
+        "{env}"
+    );
+    verify(&l, &log);
+}
+
+/// A program that reads its terminal consumes what it reads: that line is not replayed,
+/// while the line after it (which it left unread) is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_a_program_reads_is_not_handed_back() {
+    let Some(l) = with_engine("input_a_program_reads_is_not_handed_back") else {
+        return;
+    };
+    let info = create(&l, "minimal", "reads");
+    let log = info["audit_log"].as_str().unwrap().to_string();
+    let svc = service(&l);
+    let s = svc
+        .open_terminal("reads", SessionKind::Repl, "test", SIZE)
+        .await
+        .unwrap();
+    let mut t = Screen::new(s);
+    let mut at = t.expect_from(0, "lasso:reads$ ").await;
+    t.send(b"head -n1\r").await;
+    t.send(b"read-by-head\r").await;
+    t.send(b"echo after-head\r").await;
+    at = t.expect_from(at, "lasso:reads$ echo after-head\r\n").await;
+    at = t.expect_from(at, "after-head\r\n").await;
+    t.expect_from(at, "lasso:reads$ ").await;
+    t.send(b"\x04").await;
+    t.ended().await;
+    let all = entries(&log);
+    // head printed the line it read, after its terminal's echo of it.
+    let head = all
+        .iter()
+        .find(|e| e["type"] == "command" && e["target"] == "head -n1")
+        .unwrap_or_else(|| panic!("no head entry: {all:?}"));
+    let out = head["detail"]["output"].as_str().unwrap();
+    assert_eq!(out.matches("read-by-head").count(), 2, "{head}");
+    assert_eq!(
+        command_entries(&all),
+        vec!["command head -n1", "command echo after-head"],
+        "{all:?}"
+    );
+    verify(&l, &log);
+}

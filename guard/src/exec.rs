@@ -1,12 +1,14 @@
-//! `lasso-guard exec [--timeout SECS] [--prechecked] -- PROGRAM [ARGS...]`: run one command
-//! under Landlock and the seccomp exec supervisor.
+//! `lasso-guard exec [--timeout SECS] [--prechecked] [--typeahead] -- PROGRAM [ARGS...]`: run
+//! one command under Landlock and the seccomp exec supervisor.
 //!
 //! The parent becomes a child subreaper and the supervisor (not dumpable, so the same-uid
 //! workload cannot read or ptrace it); the child restricts itself (see `setup::restrict`) and
 //! executes PROGRAM. The supervisor forwards termination and terminal signals to the child's
 //! process group, enforces the timeout by killing every descendant, and when the direct child
 //! exits kills whatever it left behind, then exits with the child's status. Any failure of the
-//! guard itself is exit 120 and the program never runs unguarded.
+//! guard itself is exit 120 and the program never runs unguarded. With `--typeahead` (lasso's
+//! gated REPL only), once the program's tree is gone the guard hands the terminal input it
+//! never read back to lasso (`typeahead.rs`) before exiting.
 
 use std::ffi::CString;
 use std::os::fd::AsRawFd;
@@ -19,6 +21,7 @@ use crate::setup::{self, Layers, Setup};
 use crate::spool::{SPOOL_DIR, Spool};
 use crate::supervise::{self, End, Supervisor};
 use crate::sys;
+use crate::typeahead;
 
 pub const EXIT_GUARD: i32 = 120;
 const EXIT_NOT_FOUND: i32 = 127;
@@ -30,6 +33,7 @@ const EXIT_TIMEOUT: i32 = 137;
 pub struct Args {
     pub timeout: Option<u64>,
     pub prechecked: bool,
+    pub typeahead: bool,
     pub policy: PathBuf,
     pub spool: PathBuf,
     pub argv: Vec<String>,
@@ -41,6 +45,7 @@ pub fn parse_args(args: &[String]) -> Result<Args, String> {
     let mut a = Args {
         timeout: None,
         prechecked: false,
+        typeahead: false,
         policy: PathBuf::from(POLICY_PATH),
         spool: PathBuf::from(SPOOL_DIR),
         argv: Vec::new(),
@@ -72,6 +77,10 @@ pub fn parse_args(args: &[String]) -> Result<Args, String> {
                 a.prechecked = true;
                 i += 1;
             }
+            "--typeahead" => {
+                a.typeahead = true;
+                i += 1;
+            }
             "--policy" => {
                 a.policy = PathBuf::from(value(i)?);
                 i += 2;
@@ -82,7 +91,7 @@ pub fn parse_args(args: &[String]) -> Result<Args, String> {
             }
             s if s.starts_with('-') => {
                 return Err(format!(
-                    "unknown option `{s}` (usage: exec [--timeout SECS] [--prechecked] -- PROGRAM [ARGS...])"
+                    "unknown option `{s}` (usage: exec [--timeout SECS] [--prechecked] [--typeahead] -- PROGRAM [ARGS...])"
                 ));
             }
             _ => {
@@ -93,7 +102,7 @@ pub fn parse_args(args: &[String]) -> Result<Args, String> {
     }
     if a.argv.is_empty() {
         return Err(
-            "no program given (usage: exec [--timeout SECS] [--prechecked] -- PROGRAM [ARGS...])"
+            "no program given (usage: exec [--timeout SECS] [--prechecked] [--typeahead] -- PROGRAM [ARGS...])"
                 .to_owned(),
         );
     }
@@ -110,6 +119,29 @@ pub fn main(args: &[String]) -> i32 {
         Ok(a) => a,
         Err(e) => return fail(&e),
     };
+    let key = if a.typeahead {
+        // Not dumpable from here on: the key is still in this process's initial environment
+        // (/proc/<pid>/environ), which same-uid processes could otherwise read.
+        if let Err(e) = sys::prctl(libc::PR_SET_DUMPABLE, 0) {
+            return fail(&format!("PR_SET_DUMPABLE failed: {}", sys::describe(&e)));
+        }
+        match typeahead::take_key() {
+            Ok(k) => Some(k),
+            Err(e) => return fail(&e),
+        }
+    } else {
+        None
+    };
+    let code = run(&a);
+    if let Some(key) = key {
+        // Every path out of `run` has ended the program's whole tree (or never started it),
+        // so the terminal's unread input belongs to nobody else.
+        typeahead::hand_back(0, 1, &key);
+    }
+    code
+}
+
+fn run(a: &Args) -> i32 {
     let loaded = match config::load(&a.policy) {
         Ok(l) => l,
         Err(e) => return fail(&e.to_string()),
@@ -143,7 +175,7 @@ pub fn main(args: &[String]) -> i32 {
             }
         }
     };
-    match supervise_program(&a, setup, spool, &path) {
+    match supervise_program(a, setup, spool, &path) {
         Ok(code) => code,
         Err(e) => fail(&e),
     }
@@ -361,6 +393,8 @@ mod tests {
                 .contains("--bogus")
         );
         assert!(parse_args(&s(&["--"])).unwrap_err().contains("no program"));
+        let t = parse_args(&s(&["--prechecked", "--typeahead", "--", "cat"])).unwrap();
+        assert!(t.typeahead && t.prechecked && !b.typeahead);
         assert!(
             parse_args(&s(&["--timeout"]))
                 .unwrap_err()

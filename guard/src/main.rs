@@ -5,6 +5,7 @@
 //! - `exec`: wraps every command lasso runs with Landlock and a seccomp exec supervisor that
 //!   checks every execve of the whole process tree against the command gate, records it in
 //!   the audit spool and denies what the gate refuses — `exec`, `setup`, `supervise`, `decide`;
+//!   in lasso's gated REPL it also hands unread typed-ahead input back — `typeahead`;
 //! - `probe`: the sandbox's self-test, run before it is reported ready — `probe`;
 //! - `version`: the version and the kernel features.
 //!
@@ -31,11 +32,12 @@ mod spool;
 mod supervise;
 mod sys;
 mod timefmt;
+mod typeahead;
 
 #[cfg(test)]
 mod kernel_tests;
 
-const USAGE: &str = "usage: lasso-guard init | exec [--timeout SECS] [--prechecked] -- PROGRAM [ARGS...] | probe | version";
+const USAGE: &str = "usage: lasso-guard init | exec [--timeout SECS] [--prechecked] [--typeahead] -- PROGRAM [ARGS...] | probe | version";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -58,6 +58,9 @@ pub struct ExecRequest {
     /// Run under the in-sandbox guard (the sandbox must have been created with
     /// [`super::GuardMounts`]): the guard enforces the timeout and checks every exec.
     pub guard: Option<GuardExec>,
+    /// The key for the guard's typeahead frames (see [`GuardExec::typeahead`]); passed to the
+    /// guard in [`TYPEAHEAD_KEY_ENV`]. Set with [`ExecRequest::typeahead`].
+    pub typeahead_key: Option<String>,
 }
 
 /// How a command runs under the in-sandbox guard.
@@ -66,7 +69,15 @@ pub struct GuardExec {
     /// The host's gate already decided the command: its first exec is not checked again
     /// (it is still recorded), everything it starts is.
     pub prechecked: bool,
+    /// TTY exec only (the gated REPL): after the program's tree is gone, the guard hands the
+    /// terminal input it never read back, in frames authenticated by the per-run key in
+    /// [`TYPEAHEAD_KEY_ENV`] (`guard/src/typeahead.rs`). Set with [`ExecRequest::typeahead`].
+    pub typeahead: bool,
 }
+
+/// Environment variable carrying the key for the guard's typeahead frames; the guard removes
+/// it before the program starts.
+pub const TYPEAHEAD_KEY_ENV: &str = "LASSO_TYPEAHEAD_KEY";
 
 /// Exit status of `lasso-guard exec` when the guard itself could not set up enforcement
 /// (the command did not run); its stderr says why.
@@ -87,6 +98,7 @@ impl ExecRequest {
             max_output_bytes: 1 << 20,
             user: None,
             guard: None,
+            typeahead_key: None,
         }
     }
 
@@ -98,7 +110,20 @@ impl ExecRequest {
 
     /// Runs the command under the in-sandbox guard.
     pub fn guarded(mut self, prechecked: bool) -> ExecRequest {
-        self.guard = Some(GuardExec { prechecked });
+        self.guard = Some(GuardExec {
+            prechecked,
+            typeahead: false,
+        });
+        self
+    }
+
+    /// Asks the guard (set [`ExecRequest::guarded`] first) to hand unread terminal input back
+    /// after the program ends, framed with `key`. Only valid for a TTY exec.
+    pub fn typeahead(mut self, key: &str) -> ExecRequest {
+        if let Some(g) = &mut self.guard {
+            g.typeahead = true;
+        }
+        self.typeahead_key = Some(key.to_string());
         self
     }
 
@@ -108,7 +133,32 @@ impl ExecRequest {
         self
     }
 
-    fn validate(&self) -> Result<(), RuntimeError> {
+    fn validate(&self, tty: bool) -> Result<(), RuntimeError> {
+        let wants_typeahead = self.typeahead_key.is_some();
+        if wants_typeahead != self.guard.is_some_and(|g| g.typeahead) {
+            return Err(RuntimeError::spec(
+                "typeahead",
+                "the typeahead hand-back needs the guard and its key together (use \
+                 ExecRequest::guarded, then ExecRequest::typeahead)",
+            ));
+        }
+        if wants_typeahead && !tty {
+            return Err(RuntimeError::spec(
+                "typeahead",
+                "the typeahead hand-back only exists for terminal (TTY) exec",
+            ));
+        }
+        if let Some(k) = &self.typeahead_key {
+            let hex = k
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if !(32..=128).contains(&k.len()) || !hex {
+                return Err(RuntimeError::spec(
+                    "typeahead",
+                    "the typeahead key must be 32 to 128 lowercase hex digits",
+                ));
+            }
+        }
         if self.argv.is_empty() || self.argv[0].is_empty() {
             return Err(RuntimeError::spec("argv", "the command is empty"));
         }
@@ -212,7 +262,7 @@ pub(crate) fn timeout_secs(t: Duration) -> u64 {
 }
 
 /// `timeout -s KILL <secs> argv...`, or under the guard
-/// `/.lasso/guard exec --timeout <secs> [--prechecked] -- argv...`.
+/// `/.lasso/guard exec --timeout <secs> [--prechecked] [--typeahead] -- argv...`.
 pub(crate) fn wrap_argv(argv: &[String], t: Duration, guard: Option<GuardExec>) -> Vec<String> {
     let mut cmd = match guard {
         Some(g) => {
@@ -224,6 +274,9 @@ pub(crate) fn wrap_argv(argv: &[String], t: Duration, guard: Option<GuardExec>) 
             ];
             if g.prechecked {
                 c.push("--prechecked".to_string());
+            }
+            if g.typeahead {
+                c.push("--typeahead".to_string());
             }
             c.push("--".to_string());
             c
@@ -272,7 +325,7 @@ pub(crate) struct PreparedExec {
 
 /// Validates `req` and builds its exec configuration; `tty` attaches stdin and a terminal.
 pub(crate) fn prepare(req: &ExecRequest, tty: bool) -> Result<PreparedExec, RuntimeError> {
-    req.validate()?;
+    req.validate(tty)?;
     let marker = new_marker();
     let user = req.user.clone().unwrap_or_else(|| SANDBOX_USER.to_string());
     let mut env: Vec<String> = req.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -281,6 +334,9 @@ pub(crate) fn prepare(req: &ExecRequest, tty: bool) -> Result<PreparedExec, Runt
         env.push("TERM=xterm-256color".to_string());
     }
     env.push(format!("{EXEC_MARKER_ENV}={marker}"));
+    if let Some(k) = &req.typeahead_key {
+        env.push(format!("{TYPEAHEAD_KEY_ENV}={k}"));
+    }
     let config = ExecConfig {
         attach_stdin: Some(tty),
         attach_stdout: Some(true),
@@ -490,7 +546,10 @@ mod tests {
             wrap_argv(
                 &["ls".into()],
                 Duration::from_millis(1500),
-                Some(GuardExec { prechecked: true })
+                Some(GuardExec {
+                    prechecked: true,
+                    typeahead: false
+                })
             ),
             vec![
                 "/.lasso/guard",
@@ -546,37 +605,84 @@ mod tests {
     #[test]
     fn requests_are_validated() {
         let ok = ExecRequest::new(["echo", "hi"]);
-        ok.validate().unwrap();
+        ok.validate(false).unwrap();
         let e = ExecRequest::new(Vec::<String>::new())
-            .validate()
+            .validate(false)
             .unwrap_err()
             .to_string();
         assert!(e.contains("empty"), "{e}");
         let e = ExecRequest::new(["a\0b"])
-            .validate()
+            .validate(false)
             .unwrap_err()
             .to_string();
         assert!(e.contains("argv[0]"), "{e}");
         let e = ExecRequest::new(["x"])
             .timeout(Duration::ZERO)
-            .validate()
+            .validate(false)
             .unwrap_err()
             .to_string();
         assert!(e.contains("timeout"), "{e}");
         let mut r = ExecRequest::new(["x"]);
         r.env = vec![(EXEC_MARKER_ENV.into(), "spoof".into())];
         assert!(
-            r.validate()
+            r.validate(false)
                 .unwrap_err()
                 .to_string()
                 .contains("set by lasso")
         );
         let mut r = ExecRequest::new(["x"]);
         r.workdir = Some("rel".into());
-        assert!(r.validate().is_err());
+        assert!(r.validate(false).is_err());
         let mut r = ExecRequest::new(["x"]);
         r.user = Some("0; rm".into());
-        assert!(r.validate().unwrap_err().to_string().contains("user"));
+        assert!(r.validate(false).unwrap_err().to_string().contains("user"));
+    }
+
+    #[test]
+    fn typeahead_is_guarded_tty_only_and_passes_its_key() {
+        let key = "0123456789abcdef0123456789abcdef";
+        let r = ExecRequest::new(["sleep", "1"])
+            .guarded(true)
+            .typeahead(key);
+        r.validate(true).unwrap();
+        // Never for plain exec, never without the guard, never with a malformed key.
+        assert!(r.validate(false).is_err());
+        assert!(
+            ExecRequest::new(["x"])
+                .typeahead(key)
+                .validate(true)
+                .is_err()
+        );
+        let bad = ExecRequest::new(["x"]).guarded(true).typeahead("short");
+        assert!(bad.validate(true).is_err());
+        let mut stray = ExecRequest::new(["x"]).guarded(true);
+        stray.typeahead_key = Some(key.into());
+        assert!(stray.validate(true).is_err());
+        let p = prepare(&r, true).unwrap();
+        let cmd = p.config.cmd.unwrap();
+        assert!(cmd.contains(&"--typeahead".to_string()), "{cmd:?}");
+        let env = p.config.env.unwrap();
+        assert!(
+            env.contains(&format!("{TYPEAHEAD_KEY_ENV}={key}")),
+            "{env:?}"
+        );
+        // Without it, neither the flag nor the key.
+        let plain = prepare(&ExecRequest::new(["ls"]).guarded(true), true).unwrap();
+        assert!(
+            !plain
+                .config
+                .cmd
+                .unwrap()
+                .contains(&"--typeahead".to_string())
+        );
+        assert!(
+            !plain
+                .config
+                .env
+                .unwrap()
+                .iter()
+                .any(|e| e.starts_with(TYPEAHEAD_KEY_ENV))
+        );
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub use event_decode::{ContainerAction, EngineEvent};
 pub use events::{WatchItem, WatchOptions};
 pub use exec::{
     EXEC_MARKER_ENV, ExecOutput, ExecRequest, GUARD_SETUP_FAILED, GuardExec, HOST_GRACE,
+    TYPEAHEAD_KEY_ENV,
 };
 pub use http::Endpoint;
 pub use image::{

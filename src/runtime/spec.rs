@@ -23,7 +23,11 @@ pub const SANDBOX_GID: u32 = 1000;
 /// `user` value for containers and execs.
 pub const SANDBOX_USER: &str = "1000:1000";
 /// Environment variables the runtime sets itself; callers may not override them.
-pub const RESERVED_ENV: &[&str] = &["HOME", super::exec::EXEC_MARKER_ENV];
+pub const RESERVED_ENV: &[&str] = &[
+    "HOME",
+    super::exec::EXEC_MARKER_ENV,
+    super::exec::TYPEAHEAD_KEY_ENV,
+];
 
 /// Where the in-sandbox guard binary is mounted (read-only) and run as PID 1 and exec wrapper.
 pub const GUARD_BINARY: &str = "/.lasso/guard";

@@ -9,11 +9,13 @@
 //! The types below are the contract with the front ends (the TUI terminal pane, the CLI);
 //! fields may be added, never renamed or removed. Submodules: `line` (the REPL's line
 //! discipline, pure), `pump` (one program on a TTY: bytes both ways, resize, close, time
-//! limit), `run` (the REPL and raw-shell loops, their gating and auditing).
+//! limit), `run` (the REPL and raw-shell loops, their gating and auditing), `typeahead`
+//! (keys typed while a REPL program ran that it never read come back to the line editor).
 
 mod line;
 mod pump;
 mod run;
+mod typeahead;
 
 use tokio::sync::mpsc;
 

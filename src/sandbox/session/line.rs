@@ -5,8 +5,10 @@
 //! edits the line itself, the way a cooked-mode terminal would: printable text (UTF-8) is
 //! echoed, backspace erases one character, Ctrl-U the whole line, Ctrl-C abandons it,
 //! Ctrl-D on an empty line ends the session, Enter submits. Escape sequences (arrow keys,
-//! function keys) are swallowed whole rather than inserted as garbage. Keeping this free of
-//! I/O makes every key's effect unit-testable.
+//! function keys) are swallowed whole rather than inserted as garbage, and so are control
+//! strings (OSC, DCS, APC, …): a program that exits right after asking the terminal
+//! something (its background colour, say) leaves the answer among the typed-ahead input that
+//! comes back here. Keeping this free of I/O makes every key's effect unit-testable.
 
 /// What feeding bytes into the editor produced, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +30,12 @@ enum Esc {
     Csi,
     /// After `ESC O` (one more byte).
     Ss3,
+    /// Inside a control string (`ESC ]`, `ESC P`, `ESC _`, `ESC ^`, `ESC X`), which ends
+    /// with BEL or `ESC \`. Any other control byte also ends it and then acts as usual, so
+    /// Alt-] typed by hand cannot swallow the rest of the line.
+    Str,
+    /// After ESC inside a control string (perhaps the start of its terminator, `ESC \`).
+    StrTerm,
 }
 
 /// Line editor state for one REPL.
@@ -78,9 +86,32 @@ impl LineEditor {
                     self.esc = match b {
                         b'[' => Esc::Csi,
                         b'O' => Esc::Ss3,
+                        b']' | b'P' | b'_' | b'^' | b'X' => Esc::Str,
                         _ => Esc::None,
                     };
                     continue;
+                }
+                Esc::Str | Esc::StrTerm => {
+                    let was_esc = self.esc == Esc::StrTerm;
+                    match b {
+                        0x07 => {
+                            self.esc = Esc::None;
+                            continue;
+                        }
+                        b'\\' if was_esc => {
+                            self.esc = Esc::None;
+                            continue;
+                        }
+                        0x1b => {
+                            self.esc = Esc::StrTerm;
+                            continue;
+                        }
+                        0x00..=0x1f => self.esc = Esc::None,
+                        _ => {
+                            self.esc = Esc::Str;
+                            continue;
+                        }
+                    }
                 }
                 Esc::Csi => {
                     if (0x40..=0x7e).contains(&b) {
@@ -298,6 +329,25 @@ mod tests {
         assert_eq!(e.feed_all(b"\x1b["), vec![]);
         assert_eq!(e.feed_all(b"1;5Cd"), vec![out(b"d")]);
         assert_eq!(e.current(), b"abcd");
+    }
+
+    #[test]
+    fn control_strings_are_swallowed() {
+        let mut e = LineEditor::new("$ ");
+        // An OSC 11 answer (BEL-terminated), a DCS one split across bursts (ST-terminated),
+        // then typing.
+        assert_eq!(
+            e.feed_all(b"a\x1b]11;rgb:0000/0000/0000\x07b\x1bP1$r0m\x1b"),
+            vec![out(b"ab")]
+        );
+        assert_eq!(e.feed_all(b"\\c"), vec![out(b"c")]);
+        assert_eq!(e.current(), b"abc");
+        // Alt-] by hand, then more typing and Enter: the control byte ends the string.
+        let mut e = LineEditor::new("$ ");
+        assert_eq!(
+            e.feed_all(b"x\x1b]oops\ry\r"),
+            vec![out(b"x\r\n"), line("x"), out(b"y\r\n"), line("y")]
+        );
     }
 
     #[test]

@@ -5,12 +5,19 @@
 //! program's whole tree inside the sandbox; if the stream is still open a grace period
 //! later (a stuck engine, a grandchild holding the TTY), the host kills the tree by its
 //! marker and stops waiting. Closing (or dropping) the session kills the tree the same way.
+//!
+//! With a typeahead key (REPL programs only) the output passes through a [`FrameScanner`]:
+//! when the guard reports `ready` (the program's tree is gone), the pump stops forwarding
+//! keys, keeps later ones itself and writes the end marker into the terminal; the guard then
+//! returns what the program never read. [`Ran::typed_ahead`] is that input followed by the
+//! keys kept here, in the order they were typed (see `typeahead.rs`).
 
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
+use super::typeahead::{Frame, FrameScanner, end_marker};
 use super::{SessionInput, SessionOutput, TermSize};
 use crate::runtime::{Engine, ExecRequest, RuntimeError};
 
@@ -40,6 +47,8 @@ pub(super) struct Ran {
     pub tail: Vec<u8>,
     /// Killing the process tree failed (survivors possible).
     pub kill_error: Option<String>,
+    /// Typed input the program never read (only with a typeahead key): for the line editor.
+    pub typed_ahead: Vec<u8>,
 }
 
 /// What a pump needs besides the request.
@@ -52,6 +61,8 @@ pub(super) struct PumpIo<'a> {
     pub typed_ahead: Vec<u8>,
     /// Called every few seconds while the program runs (spool ingestion for live alerts).
     pub tick: &'a (dyn Fn() + Send + Sync),
+    /// The run's typeahead key when the request asks the guard for the hand-back.
+    pub typeahead_key: Option<&'a str>,
 }
 
 /// Runs `req` on a TTY in `container` and pumps bytes until it ends (see module docs).
@@ -75,6 +86,11 @@ pub(super) async fn pump(
     ticker.tick().await;
     let mut buf = vec![0u8; 16 * 1024];
     let mut kill = false;
+    let mut scanner = io.typeahead_key.map(FrameScanner::new);
+    // After the guard's `ready`: keys stay here instead of going to the terminal.
+    let mut holding = false;
+    let mut returned = Vec::new();
+    let mut held = Vec::new();
     loop {
         tokio::select! {
             read = tty.reader.read(&mut buf) => {
@@ -82,21 +98,30 @@ pub(super) async fn pump(
                     Ok(0) | Err(_) => break,
                     Ok(n) => n,
                 };
-                let chunk = &buf[..n];
-                let room = KEPT_OUTPUT.saturating_sub(ran.output.len());
-                ran.output.extend_from_slice(&chunk[..n.min(room)]);
-                ran.tail.extend_from_slice(chunk);
-                if ran.tail.len() > TAIL {
-                    ran.tail.drain(..ran.tail.len() - TAIL);
+                let (shown, frames) = match &mut scanner {
+                    Some(s) => s.push(&buf[..n]),
+                    None => (buf[..n].to_vec(), Vec::new()),
+                };
+                for frame in frames {
+                    match frame {
+                        Frame::Ready { token } if !holding => {
+                            holding = true;
+                            // Best effort: if the terminal is gone, so is the guard.
+                            if tty.writer.write_all(&end_marker(&token)).await.is_ok() {
+                                let _ = tty.writer.flush().await;
+                            }
+                        }
+                        Frame::Ready { .. } => {}
+                        Frame::Data(bytes) => returned = bytes,
+                    }
                 }
-                if io.output.send(SessionOutput::Bytes(chunk.to_vec())).await.is_err() {
-                    ran.output_gone = true;
-                    ran.closed_by_user = true;
+                if !show(&mut ran, io.output, shown).await {
                     kill = true;
                     break;
                 }
             }
             msg = io.input.recv() => match msg {
+                Some(SessionInput::Bytes(b)) if holding => held.extend_from_slice(&b),
                 Some(SessionInput::Bytes(b)) => {
                     // A write error means the program is gone; its stream ends next.
                     if tty.writer.write_all(&b).await.is_ok() {
@@ -128,6 +153,18 @@ pub(super) async fn pump(
             _ = ticker.tick() => (io.tick)(),
         }
     }
+    if let Some(s) = &mut scanner
+        && !kill
+    {
+        let rest = s.finish();
+        if !show(&mut ran, io.output, rest).await {
+            kill = true;
+        }
+    }
+    if holding && !ran.closed_by_user {
+        returned.extend_from_slice(&held);
+        ran.typed_ahead = returned;
+    }
     if kill && let Err(e) = tty.control.kill().await {
         ran.kill_error = Some(e.to_string());
     }
@@ -143,4 +180,25 @@ pub(super) async fn pump(
         ran.timed_out = true;
     }
     Ok(ran)
+}
+
+/// Records `bytes` (audit excerpt, tail) and sends them to the front end; false (and the
+/// session marked closed) when nobody is listening any more.
+async fn show(ran: &mut Ran, output: &mpsc::Sender<SessionOutput>, bytes: Vec<u8>) -> bool {
+    if bytes.is_empty() {
+        return true;
+    }
+    let room = KEPT_OUTPUT.saturating_sub(ran.output.len());
+    ran.output
+        .extend_from_slice(&bytes[..bytes.len().min(room)]);
+    ran.tail.extend_from_slice(&bytes);
+    if ran.tail.len() > TAIL {
+        ran.tail.drain(..ran.tail.len() - TAIL);
+    }
+    if output.send(SessionOutput::Bytes(bytes)).await.is_err() {
+        ran.output_gone = true;
+        ran.closed_by_user = true;
+        return false;
+    }
+    true
 }

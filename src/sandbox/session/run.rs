@@ -5,6 +5,9 @@
 //! the guard with `--prechecked` (the host already decided the line; everything it starts is
 //! checked inside), bounded by `terminal.max_session_seconds`, and is recorded as a
 //! `command` entry with `tty: true`. A refused line prints `blocked by <rule>: <reason>`.
+//! Keys typed while a line's program runs go to its terminal; what it never read comes back
+//! (the guard's `--typeahead` hand-back, see `typeahead.rs`) and is fed to the line editor
+//! after the next prompt, so a line typed ahead is edited, gated and audited like any other.
 //!
 //! Shell: only where the effective profile sets `terminal.raw_shell`, and only if the
 //! profile's gate would allow `sh` itself; otherwise refused before anything runs, and the
@@ -21,6 +24,7 @@ use tokio::sync::mpsc;
 
 use super::line::{LineAction, LineEditor};
 use super::pump::{PumpIo, Ran, pump};
+use super::typeahead;
 use super::{SessionEnd, SessionInput, SessionKind, SessionOutput, TermSize, TerminalSession};
 use crate::audit::{EntryDraft, EntryKind, Outcome};
 use crate::runtime::{ExecRequest, GUARD_SETUP_FAILED};
@@ -171,8 +175,9 @@ impl SandboxService {
                             return Finished::closed("ended with Ctrl-D", false);
                         }
                         LineAction::Line(line) => {
-                            let typed_ahead = std::mem::take(&mut pending);
-                            match self.repl_line(s, line.trim(), typed_ahead).await {
+                            // The rest of the burst goes to the line's program first; what
+                            // it did not read comes back into `pending` for the editor.
+                            match self.repl_line(s, line.trim(), &mut pending).await {
                                 LineResult::Continue => {}
                                 LineResult::End(f) => return f,
                             }
@@ -186,8 +191,14 @@ impl SandboxService {
         }
     }
 
-    /// Gates and runs one REPL line.
-    async fn repl_line(&self, s: &mut Session, line: &str, typed_ahead: Vec<u8>) -> LineResult {
+    /// Gates and runs one REPL line. `typed_ahead` holds keys typed after it: a program that
+    /// runs gets them on its terminal, and on return they are whatever it left unread.
+    async fn repl_line(
+        &self,
+        s: &mut Session,
+        line: &str,
+        typed_ahead: &mut Vec<u8>,
+    ) -> LineResult {
         if line.is_empty() {
             return LineResult::Continue;
         }
@@ -208,12 +219,34 @@ impl SandboxService {
         };
         let profile = &compiled.1;
         let limit = std::time::Duration::from_secs(u64::from(profile.terminal.max_session_seconds));
-        let req = ExecRequest::new(argv).timeout(limit).guarded(true);
-        let ran = self.run_program(s, &req, typed_ahead).await;
+        let mut req = ExecRequest::new(argv).timeout(limit).guarded(true);
+        let key = if typeahead::supported(&s.info) {
+            match typeahead::new_key() {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    let msg = format!(
+                        "lasso: cannot generate the key that protects typed-ahead input \
+                         ({e}); the line did not run\r\n"
+                    );
+                    return self.say(s, &msg).await;
+                }
+            }
+        } else {
+            None
+        };
+        if let Some(k) = &key {
+            req = req.typeahead(k);
+        }
+        let ran = self
+            .run_program(s, &req, std::mem::take(typed_ahead), key.as_deref())
+            .await;
         let log = PathBuf::from(&s.info.audit_log);
         let ingested = self.ingest_spool(&s.info);
         let ran = match ran {
-            Ok(r) => r,
+            Ok(mut r) => {
+                *typed_ahead = std::mem::take(&mut r.typed_ahead);
+                r
+            }
             Err(e) => {
                 let draft =
                     EntryDraft::new(EntryKind::Command, &s.actor, "exec", line, Outcome::Error)
@@ -304,7 +337,7 @@ impl SandboxService {
         let limit = std::time::Duration::from_secs(u64::from(profile.terminal.max_session_seconds));
         // Not prechecked: the guard checks the shell itself and everything it starts.
         let req = ExecRequest::new(argv).timeout(limit).guarded(false);
-        let ran = match self.run_program(s, &req, Vec::new()).await {
+        let ran = match self.run_program(s, &req, Vec::new(), None).await {
             Ok(r) => r,
             Err(e) => {
                 let _ = s.send(format!("lasso: {e}\r\n").as_bytes()).await;
@@ -334,6 +367,7 @@ impl SandboxService {
         s: &mut Session,
         req: &ExecRequest,
         typed_ahead: Vec<u8>,
+        typeahead_key: Option<&str>,
     ) -> Result<Ran, SandboxError> {
         let engine = self.engine().await?;
         let info = s.info.clone();
@@ -346,6 +380,7 @@ impl SandboxService {
             size: &mut s.size,
             typed_ahead,
             tick: &tick,
+            typeahead_key,
         };
         Ok(pump(engine, &s.info.container_id, req, io).await?)
     }
