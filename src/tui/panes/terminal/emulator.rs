@@ -195,6 +195,12 @@ mod tests {
     }
 
     #[test]
+    fn a_cell_is_24_bytes() {
+        // docs/performance.md sizes a tab's scrollback from this.
+        assert_eq!(std::mem::size_of::<Cell>(), 24);
+    }
+
+    #[test]
     fn text_and_cursor() {
         let mut e = emu(5, 20);
         e.process(b"hello\r\nworld");
