@@ -92,32 +92,25 @@ fn sandbox() -> Option<SandboxInfo> {
     .ok()
 }
 
+/// A fresh tab-sized emulator fed `data` in the session's chunk size.
+fn emulate(data: &[u8]) -> Emulator {
+    let mut emu = Emulator::new(SIZE, SCROLLBACK);
+    for chunk in data.chunks(CHUNK) {
+        emu.process(chunk);
+    }
+    emu
+}
+
 fn bench(c: &mut Criterion) {
     let data = mixed();
     let mut g = c.benchmark_group("terminal");
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(20));
     g.throughput(Throughput::Bytes(data.len() as u64));
-    g.bench_function("emulator_50mb_200x50", |b| {
-        b.iter(|| {
-            let mut emu = Emulator::new(SIZE, SCROLLBACK);
-            for chunk in data.chunks(CHUNK) {
-                emu.process(chunk);
-            }
-            emu
-        })
-    });
+    g.bench_function("emulator_50mb_200x50", |b| b.iter(|| emulate(&data)));
     let yes = b"y\r\n".repeat(TOTAL / 3);
     g.throughput(Throughput::Bytes(yes.len() as u64));
-    g.bench_function("emulator_yes_50mb_200x50", |b| {
-        b.iter(|| {
-            let mut emu = Emulator::new(SIZE, SCROLLBACK);
-            for chunk in yes.chunks(CHUNK) {
-                emu.process(chunk);
-            }
-            emu
-        })
-    });
+    g.bench_function("emulator_yes_50mb_200x50", |b| b.iter(|| emulate(&yes)));
     g.throughput(Throughput::Bytes(data.len() as u64));
     let Some(info) = sandbox() else {
         panic!("the bench's sandbox fixture no longer parses")
